@@ -1,0 +1,147 @@
+"""The gate math of the Elman RNN, the LSTM and the GRU, written once.
+
+Every recurrent computation in rnnlab (the cells, the step loop of the layers, streaming forecasts) calls these
+functions. Gate order and bias placement follow ``torch.nn.RNNCell``, ``torch.nn.LSTMCell`` and ``torch.nn.GRUCell``,
+so the same Parameters drive torch's fused kernels and this step math.
+
+Each step takes the *input projection* ``x_proj = x_t W_ih^T + b_ih`` rather than ``x_t`` itself: a layer computes the
+projection of all time steps in one matrix product before its loop (the recurrence only needs ``h_{t-1}``), and a cell
+computes it for its single step with :func:`input_projection`. For the RNN and the LSTM, ``b_hh`` may be folded into
+``x_proj`` by the caller and passed as ``None`` here; the GRU needs ``b_hn`` inside the reset product, so it always
+takes ``b_hh`` separately.
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor
+
+
+class LSTMGates(NamedTuple):
+    """The activations of one LSTM step, each ``(B, H)``."""
+
+    i: Tensor  # input gate      σ(W_ii x + b_ii + W_hi h + b_hi)
+    f: Tensor  # forget gate     σ(W_if x + b_if + W_hf h + b_hf)
+    g: Tensor  # cell candidate  tanh(W_ig x + b_ig + W_hg h + b_hg)
+    o: Tensor  # output gate     σ(W_io x + b_io + W_ho h + b_ho)
+    c: Tensor  # new cell state  f ⊙ c_{t-1} + i ⊙ g
+
+
+class GRUGates(NamedTuple):
+    """The activations of one GRU step, each ``(B, H)``."""
+
+    r: Tensor  # reset gate   σ(W_ir x + b_ir + W_hr h + b_hr)
+    z: Tensor  # update gate  σ(W_iz x + b_iz + W_hz h + b_hz)
+    n: Tensor  # candidate    tanh(W_in x + b_in + r ⊙ (W_hn h + b_hn))
+
+
+GATE_COUNT = {"rnn_tanh": 1, "rnn_relu": 1, "lstm": 4, "gru": 3}  # rows of W_ih per hidden unit
+GATE_NAMES = {"rnn_tanh": (), "rnn_relu": (), "lstm": LSTMGates._fields, "gru": GRUGates._fields}
+
+
+def input_projection(x: Tensor, w_ih: Tensor, b_ih: Tensor | None) -> Tensor:
+    """``x W_ih^T + b_ih`` for one step ``(B, I)`` or for all steps at once ``(T, B, I)`` → ``(..., G*H)``."""
+    return F.linear(x, w_ih, b_ih)
+
+
+def _recurrent_sum(x_proj: Tensor, h: Tensor, w_hh: Tensor, b_hh: Tensor | None) -> Tensor:
+    """``x_proj + h W_hh^T (+ b_hh)`` in as few kernels as possible → ``(B, G*H)``."""
+    if b_hh is None:
+        return torch.addmm(x_proj, h, w_hh.t())  # (B, G*H)
+    return x_proj + F.linear(h, w_hh, b_hh)  # (B, G*H)
+
+
+def rnn_step(x_proj: Tensor, h: Tensor, w_hh: Tensor, b_hh: Tensor | None, *, nonlinearity: str = "tanh") -> Tensor:
+    r"""One Elman RNN step.
+
+    .. math::
+        h_t = \phi(W_{ih} x_t + b_{ih} + W_{hh} h_{t-1} + b_{hh}),\quad \phi \in \{\tanh, \mathrm{relu}\}
+
+    Args:
+        x_proj: ``(B, H)`` input projection ``x_t W_ih^T + b_ih``.
+        h: ``(B, H)`` previous hidden state.
+        w_hh: ``(H, H)``; b_hh: ``(H,)`` or ``None`` when already folded into ``x_proj``.
+    Returns:
+        ``h_t`` ``(B, H)``.
+    """
+    pre = _recurrent_sum(x_proj, h, w_hh, b_hh)  # (B, H)
+    return torch.tanh(pre) if nonlinearity == "tanh" else torch.relu(pre)
+
+
+def lstm_step(
+    x_proj: Tensor,
+    h: Tensor,
+    c: Tensor,
+    w_hh: Tensor,
+    b_hh: Tensor | None,
+    *,
+    return_gates: bool = False,
+) -> tuple[Tensor, Tensor] | tuple[Tensor, Tensor, LSTMGates]:
+    r"""One LSTM step, gate rows in torch's order i, f, g, o.
+
+    .. math::
+        \begin{aligned}
+        i_t &= \sigma(W_{ii} x_t + b_{ii} + W_{hi} h_{t-1} + b_{hi}) \\
+        f_t &= \sigma(W_{if} x_t + b_{if} + W_{hf} h_{t-1} + b_{hf}) \\
+        g_t &= \tanh(W_{ig} x_t + b_{ig} + W_{hg} h_{t-1} + b_{hg}) \\
+        o_t &= \sigma(W_{io} x_t + b_{io} + W_{ho} h_{t-1} + b_{ho}) \\
+        c_t &= f_t \odot c_{t-1} + i_t \odot g_t \\
+        h_t &= o_t \odot \tanh(c_t)
+        \end{aligned}
+
+    Args:
+        x_proj: ``(B, 4H)`` input projection ``x_t W_ih^T + b_ih``.
+        h, c: ``(B, H)`` previous hidden and cell state.
+        w_hh: ``(4H, H)``; b_hh: ``(4H,)`` or ``None`` when already folded into ``x_proj``.
+        return_gates: also return the step's :class:`LSTMGates`.
+    Returns:
+        ``(h_t, c_t)``, or ``(h_t, c_t, gates)``.
+    """
+    gates = _recurrent_sum(x_proj, h, w_hh, b_hh)  # (B, 4H)
+    hidden = h.shape[-1]
+    i, f, _, o = torch.sigmoid(gates).chunk(4, dim=-1)  # 4 × (B, H): one kernel for i, f, o (g's block unused)
+    g = torch.tanh(gates[..., 2 * hidden : 3 * hidden])  # (B, H)
+    c_new = torch.addcmul(f * c, i, g)  # (B, H)  f ⊙ c + i ⊙ g
+    h_new = o * torch.tanh(c_new)  # (B, H)
+    if return_gates:
+        return h_new, c_new, LSTMGates(i, f, g, o, c_new)
+    return h_new, c_new
+
+
+def gru_step(
+    x_proj: Tensor,
+    h: Tensor,
+    w_hh: Tensor,
+    b_hh: Tensor | None,
+    *,
+    return_gates: bool = False,
+) -> Tensor | tuple[Tensor, GRUGates]:
+    r"""One GRU step, gate rows in torch's order r, z, n.
+
+    .. math::
+        \begin{aligned}
+        r_t &= \sigma(W_{ir} x_t + b_{ir} + W_{hr} h_{t-1} + b_{hr}) \\
+        z_t &= \sigma(W_{iz} x_t + b_{iz} + W_{hz} h_{t-1} + b_{hz}) \\
+        n_t &= \tanh(W_{in} x_t + b_{in} + r_t \odot (W_{hn} h_{t-1} + b_{hn})) \\
+        h_t &= (1 - z_t) \odot n_t + z_t \odot h_{t-1}
+        \end{aligned}
+
+    Args:
+        x_proj: ``(B, 3H)`` input projection ``x_t W_ih^T + b_ih``.
+        h: ``(B, H)`` previous hidden state.
+        w_hh: ``(3H, H)``; b_hh: ``(3H,)`` or ``None`` (a GRU without biases).
+        return_gates: also return the step's :class:`GRUGates`.
+    Returns:
+        ``h_t``, or ``(h_t, gates)``.
+    """
+    hh = F.linear(h, w_hh, b_hh)  # (B, 3H)
+    hidden = h.shape[-1]
+    r, z = torch.sigmoid(x_proj[..., : 2 * hidden] + hh[..., : 2 * hidden]).chunk(2, dim=-1)  # 2 × (B, H)
+    n = torch.tanh(torch.addcmul(x_proj[..., 2 * hidden :], r, hh[..., 2 * hidden :]))  # (B, H)
+    h_new = torch.lerp(n, h, z)  # (B, H)  (1 - z) ⊙ n + z ⊙ h
+    if return_gates:
+        return h_new, GRUGates(r, z, n)
+    return h_new
