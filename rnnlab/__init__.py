@@ -7,10 +7,10 @@ __version__ = "0.1.0"
 
 __all__ = [
     "GRU",
-    "GRUCell",
     "LSTM",
-    "LSTMCell",
     "RNN",
+    "GRUCell",
+    "LSTMCell",
     "RNNCell",
     "Trace",
     "count_parameters",

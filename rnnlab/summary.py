@@ -7,7 +7,8 @@ one. So ``SimpleRNN(10)`` on 1 input feature has 120 parameters in Keras and ``R
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import torch
 from torch import Tensor, nn

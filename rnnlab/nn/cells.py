@@ -1,8 +1,9 @@
 """RNN/LSTM/GRU cells: one time step. Parameter names, shapes and gate order match torch.nn.RNNCell/LSTMCell/GRUCell.
 
 A cell owns ``weight_ih`` ``(G*H, I)``, ``weight_hh`` ``(G*H, H)``, ``bias_ih`` and ``bias_hh`` ``(G*H,)`` with
-``G`` = 1 (RNN), 4 (LSTM: rows i, f, g, o) or 3 (GRU: rows r, z, n), so ``cell.load_state_dict(torch_cell.state_dict())``
-works both ways. The math lives in :mod:`rnnlab.nn.functional`; a cell only checks its arguments and calls it.
+``G`` = 1 (RNN), 4 (LSTM: rows i, f, g, o) or 3 (GRU: rows r, z, n), so
+``cell.load_state_dict(torch_cell.state_dict())`` works both ways. The math lives in
+:mod:`rnnlab.nn.functional`; a cell only checks its arguments and calls it.
 
 Example::
 
