@@ -38,17 +38,21 @@ class Trace:
     ``trace[layer, direction]`` is a dict from name to a ``(B, T, H)`` tensor: for an LSTM ``i, f, g, o, c, h``, for a
     GRU ``r, z, n, h``, for an RNN ``h``. Time index ``t`` is input position ``t`` in both directions (the reverse
     direction reads the input from the end, but its activations are stored where they belong). Steps past a
-    sequence's length are zero. The tensors are part of the autograd graph: ``torch.autograd.grad(loss,
-    trace[0, 0]["h"])`` gives ``∂L/∂h_t``.
+    sequence's length are zero.
+
+    The stacked tensors are copies; for gradients through time use ``trace.hidden_steps[layer, direction]``, the
+    list of the T per-step ``h_t`` ``(B, H)`` that the network really computed with:
+    ``torch.autograd.grad(loss, trace.hidden_steps[0, 0])`` gives ``∂L/∂h_t`` for every t.
     """
 
     cell: str  # 'lstm', 'gru', 'rnn_tanh' or 'rnn_relu'
     num_layers: int  # stacked layers recorded
     num_directions: int  # 1, or 2 when bidirectional
     lengths: Tensor | None = None  # (B,) valid steps per sequence, None when all are full length
-    steps: dict[tuple[int, int], dict[str, Tensor]] = field(
-        default_factory=dict
-    )  # (layer, direction) → name → (B, T, H)
+    # (layer, direction) → name → (B, T, H)
+    steps: dict[tuple[int, int], dict[str, Tensor]] = field(default_factory=dict)
+    # (layer, direction) → T × (B, H): the per-step h_t of the autograd graph
+    hidden_steps: dict[tuple[int, int], list[Tensor]] = field(default_factory=dict)
 
     def __getitem__(self, key: tuple[int, int]) -> dict[str, Tensor]:
         if key not in self.steps:
@@ -123,6 +127,7 @@ def run_direction(
     time_steps = range(len(inputs) - 1, -1, -1) if reverse else range(len(inputs))
     outputs: list[Tensor] = [inputs[0]] * len(inputs)  # filled below; placeholder keeps the list's length
     recorded: list[dict[str, Tensor]] = [{}] * len(inputs)
+    hidden: list[Tensor] = [inputs[0]] * len(inputs)
     for t in time_steps:
         if previous is not None:
             h_prev[t] = state[0].detach()  # (B, H)
@@ -135,6 +140,7 @@ def run_direction(
             state = tuple(torch.where(m, new, old) for new, old in zip(new_state, state))
             outputs[t] = new_state[0] * m  # (B, H), zero past the sequence's end
         if record:
+            hidden[t] = new_state[0]
             values = {**(gates or {}), "h": new_state[0]}
             recorded[t] = values if masks is None else {k: v * masks[t] for k, v in values.items()}
     out = torch.stack(outputs)  # (T, B, H)
@@ -143,6 +149,7 @@ def run_direction(
     trace = None
     if record:
         trace = {name: torch.stack([r[name] for r in recorded], dim=1) for name in recorded[0]}  # name → (B, T, H)
+        trace["h_steps"] = hidden  # T × (B, H), the tensors of the graph
     return out, state, trace
 
 
@@ -208,6 +215,7 @@ def run_layers(
             outs.append(out)
             finals.append(state)
             if trace is not None:
+                trace.hidden_steps[layer, direction] = recorded.pop("h_steps")
                 trace.steps[layer, direction] = recorded
         layer_input = outs[0] if num_directions == 1 else torch.cat(outs, dim=-1)  # (T, B, D*H)
         if dropout > 0 and training and layer < num_layers - 1:
