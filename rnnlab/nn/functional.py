@@ -101,10 +101,9 @@ def lstm_step(
         ``(h_t, c_t)``, or ``(h_t, c_t, gates)``.
     """
     gates = _recurrent_sum(x_proj, h, w_hh, b_hh)  # (B, 4H)
-    hidden = h.shape[-1]
-    i, f, _, o = torch.sigmoid(gates).chunk(4, dim=-1)  # 4 × (B, H): one kernel for i, f, o (g's block unused)
-    g = torch.tanh(gates[..., 2 * hidden : 3 * hidden])  # (B, H)
-    c_new = torch.addcmul(f * c, i, g)  # (B, H)  f ⊙ c + i ⊙ g
+    i, f, g, o = gates.chunk(4, dim=-1)  # 4 × (B, H)
+    i, f, g, o = torch.sigmoid(i), torch.sigmoid(f), torch.tanh(g), torch.sigmoid(o)  # (B, H) each
+    c_new = f * c + i * g  # (B, H)
     h_new = o * torch.tanh(c_new)  # (B, H)
     if return_gates:
         return h_new, c_new, LSTMGates(i, f, g, o, c_new)
@@ -137,10 +136,12 @@ def gru_step(
     Returns:
         ``h_t``, or ``(h_t, gates)``.
     """
-    hh = F.linear(h, w_hh, b_hh)  # (B, 3H)
-    hidden = h.shape[-1]
-    r, z = torch.sigmoid(x_proj[..., : 2 * hidden] + hh[..., : 2 * hidden]).chunk(2, dim=-1)  # 2 × (B, H)
-    n = torch.tanh(torch.addcmul(x_proj[..., 2 * hidden :], r, hh[..., 2 * hidden :]))  # (B, H)
+    hh = F.linear(h, w_hh, b_hh)  # (B, 3H)  recurrent parts W_h· h + b_h·
+    x_r, x_z, x_n = x_proj.chunk(3, dim=-1)  # 3 × (B, H)
+    h_r, h_z, h_n = hh.chunk(3, dim=-1)  # 3 × (B, H)
+    r = torch.sigmoid(x_r + h_r)  # (B, H)
+    z = torch.sigmoid(x_z + h_z)  # (B, H)
+    n = torch.tanh(x_n + r * h_n)  # (B, H)
     h_new = torch.lerp(n, h, z)  # (B, H)  (1 - z) ⊙ n + z ⊙ h
     if return_gates:
         return h_new, GRUGates(r, z, n)
