@@ -9,15 +9,22 @@ from __future__ import annotations
 import argparse
 import sys
 
+from rnnlab.commands import forecast
 from rnnlab.errors import RnnlabError
 
 USER_ERRORS = (RnnlabError, ValueError, FileNotFoundError, IsADirectoryError, PermissionError)
 
 
-def _cmd_demo(args: argparse.Namespace) -> None:
+def _cmd_tour(args: argparse.Namespace) -> None:
     from rnnlab.demo import run_demo
 
     run_demo(quick=args.quick, seed=args.seed)
+
+
+def _cmd_demo(args: argparse.Namespace) -> None:
+    from rnnlab.forecast_run import demo_run
+
+    demo_run(args.run_dir, epochs=args.epochs)
 
 
 def _cmd_summary(args: argparse.Namespace) -> None:
@@ -42,10 +49,15 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--debug", action="store_true", help="show tracebacks instead of one-line errors")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    demo = commands.add_parser("demo", help="a tour of the cells and layers on built-in data (about a minute)")
-    demo.add_argument("--quick", action="store_true", help="smaller sizes, a few seconds (used by the tests)")
-    demo.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    demo = commands.add_parser("demo", help="LSTM, GRU and RNN forecasters on the electricity series (~1 minute)")
+    demo.add_argument("--run-dir", default="runs/demo", help="where the runs go (default runs/demo)")
+    demo.add_argument("--epochs", type=int, default=30, help="at most this many epochs per model (default 30)")
     demo.set_defaults(func=_cmd_demo)
+
+    tour = commands.add_parser("tour", help="a tour of the cells, layers and the NumPy oracle (seconds)")
+    tour.add_argument("--quick", action="store_true", help="smaller sizes (used by the tests)")
+    tour.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    tour.set_defaults(func=_cmd_tour)
 
     summ = commands.add_parser("summary", help="print the parameter table of a recurrent layer")
     summ.add_argument("--cell", choices=("rnn", "lstm", "gru"), default="lstm", help="cell type (default lstm)")
@@ -55,6 +67,8 @@ def build_parser() -> argparse.ArgumentParser:
     summ.add_argument("--bidirectional", action="store_true", help="add a time-reversed pass per layer")
     summ.add_argument("--nonlinearity", choices=("tanh", "relu"), default="tanh", help="for --cell rnn")
     summ.set_defaults(func=_cmd_summary)
+
+    forecast.register(commands)
     return parser
 
 

@@ -9,7 +9,7 @@ from rnnlab.cli import main
 
 
 def test_demo_quick_runs_every_section(capsys):
-    assert main(["demo", "--quick"]) == 0
+    assert main(["tour", "--quick"]) == 0
     out = capsys.readouterr().out
     for heading in (
         "Parameters of one layer",

@@ -1,0 +1,114 @@
+"""Checkpoints: tensors in safetensors, everything else as JSON in the same file's header; written atomically.
+
+A checkpoint is one ``.safetensors`` file. Its tensors are the model's weights (``model.<name>``) and, for a resumable
+checkpoint, the optimizer's state (``optim.<param index>.<key>``) and the RNG state (``rng.torch``). Its header
+metadata holds one JSON document (key ``rnnlab``) with the task, the model config, the data transform (scalers,
+vocabularies) and the training position. Loading parses JSON and raw tensors only: nothing is unpickled, no code runs.
+
+Every write goes to a temporary file in the same folder, is flushed to disk, and replaces the old file with one
+``os.replace``: a reader (or a run killed mid-write) sees the old checkpoint or the new one, never half of one.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch import Tensor
+
+from rnnlab.errors import RnnlabError
+
+FORMAT_VERSION = 1
+_META_KEY = "rnnlab"
+
+
+def atomic_write_bytes(path: str | Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` so that ``path`` is either untouched or complete, even if the process dies."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def atomic_write_text(path: str | Path, text: str) -> None:
+    atomic_write_bytes(path, text.encode("utf-8"))
+
+
+def save_checkpoint(path: str | Path, tensors: dict[str, Tensor], metadata: dict[str, Any]) -> None:
+    """Save ``tensors`` and the JSON-able ``metadata`` (must name its ``task``) atomically to ``path``."""
+    from safetensors.torch import save
+
+    if "task" not in metadata:
+        raise ValueError("checkpoint metadata must name its task")
+    document = {"format_version": FORMAT_VERSION, **metadata}
+    prepared = {k: v.detach().contiguous().cpu().clone() for k, v in tensors.items()}  # clone: no shared storage
+    atomic_write_bytes(path, save(prepared, metadata={_META_KEY: json.dumps(document)}))
+
+
+def load_checkpoint(path: str | Path, *, task: str | None = None) -> tuple[dict[str, Tensor], dict[str, Any]]:
+    """Read a checkpoint; a missing, corrupted or foreign file, or one of another task, is a one-line RnnlabError."""
+    from safetensors import SafetensorError
+    from safetensors.torch import load
+
+    path = Path(path)
+    if not path.is_file():
+        raise RnnlabError(f"checkpoint not found: {path}")
+    raw = path.read_bytes()
+    try:
+        tensors = load(raw)
+        header_size = int.from_bytes(raw[:8], "little")
+        header = json.loads(raw[8 : 8 + header_size])
+        document = json.loads(header["__metadata__"][_META_KEY])
+    except (SafetensorError, ValueError, KeyError, TypeError, UnicodeDecodeError) as exc:
+        reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise RnnlabError(f"{path} is not a readable rnnlab checkpoint (corrupted or truncated?): {reason}") from exc
+    if document.get("format_version") != FORMAT_VERSION:
+        raise RnnlabError(f"{path} has checkpoint format {document.get('format_version')!r}; expected {FORMAT_VERSION}")
+    if task is not None and document.get("task") != task:
+        raise RnnlabError(f"{path} is a checkpoint of the '{document.get('task')}' task, not of '{task}'")
+    return tensors, document
+
+
+def with_prefix(prefix: str, tensors: dict[str, Tensor]) -> dict[str, Tensor]:
+    return {f"{prefix}.{k}": v for k, v in tensors.items()}
+
+
+def strip_prefix(prefix: str, tensors: dict[str, Tensor]) -> dict[str, Tensor]:
+    start = len(prefix) + 1
+    return {k[start:]: v for k, v in tensors.items() if k.startswith(prefix + ".")}
+
+
+def optimizer_to_checkpoint(optimizer: torch.optim.Optimizer) -> tuple[dict[str, Tensor], dict[str, Any]]:
+    """Split an optimizer's state_dict into tensors (for safetensors) and JSON (everything else)."""
+    state = optimizer.state_dict()
+    tensors: dict[str, Tensor] = {}
+    plain: dict[str, dict[str, Any]] = {}
+    for index, values in state["state"].items():
+        for key, value in values.items():
+            if isinstance(value, Tensor):
+                tensors[f"{index}.{key}"] = value
+            else:
+                plain.setdefault(str(index), {})[key] = value
+    return tensors, {"param_groups": state["param_groups"], "plain_state": plain}
+
+
+def optimizer_from_checkpoint(optimizer: torch.optim.Optimizer, tensors: dict[str, Tensor], saved: dict) -> None:
+    state: dict[int, dict[str, Any]] = {}
+    for name, value in tensors.items():
+        index, key = name.split(".", 1)
+        state.setdefault(int(index), {})[key] = value
+    for index, values in saved["plain_state"].items():
+        state.setdefault(int(index), {}).update(values)
+    optimizer.load_state_dict({"state": state, "param_groups": saved["param_groups"]})

@@ -1,0 +1,1 @@
+"""The subcommands of the rnnlab command line, one module per task."""

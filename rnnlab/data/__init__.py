@@ -1,0 +1,1 @@
+"""Data: one module per kind (series, text, pairs), and the built-in datasets."""

@@ -1,0 +1,239 @@
+"""The forecasting jobs behind ``rnnlab forecast ...`` and ``make demo``: load, train, evaluate, plot, predict.
+
+Each job takes plain options, prints what it does, and writes into a run folder: ``best.safetensors`` (the model),
+``last.safetensors`` (to resume), ``metrics.jsonl`` (the log), ``evaluation.json`` (the table), ``forecast.png`` and
+``training.png``.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from rnnlab.checkpoint import atomic_write_text
+from rnnlab.data.datasets import BUILTINS, BuiltinSeries, load_builtin
+from rnnlab.data.series import SeriesSpec, read_table
+from rnnlab.errors import RnnlabError
+from rnnlab.evaluation import Row, evaluate_forecaster, format_table
+from rnnlab.models.forecaster import ForecastConfig, Forecaster
+from rnnlab.train import TrainConfig
+
+DEMO_CONFIG = ForecastConfig(lookback=96, horizon=48, base="seasonal", period=336, cycles=(48, 336), hidden_size=64)
+
+
+@dataclass(frozen=True)
+class DataOptions:
+    """Where the series comes from and which columns are what."""
+
+    data: str  # a built-in name (see `rnnlab forecast datasets`) or a CSV/Parquet path
+    targets: tuple[str, ...] = ()  # target columns; default: the built-in's, or the only numeric column
+    time: str | None = None  # time column; default: the built-in's, or a column named time/date/timestamp
+    covariates: tuple[str, ...] = ()  # further input columns
+    fill: str | None = None  # 'ffill', 'interpolate' or 'zero' for missing values; None rejects them
+
+
+def load_data(options: DataOptions) -> tuple[pd.DataFrame, SeriesSpec, str, BuiltinSeries | None]:
+    """The table, the column spec, a name for messages, and the built-in entry if it is one."""
+    if options.data in BUILTINS:
+        entry, frame = load_builtin(options.data)
+        spec = SeriesSpec(
+            targets=options.targets or (entry.target,), time=options.time or entry.time,
+            covariates=options.covariates, fill=options.fill,
+        )  # fmt: skip
+        return frame, spec, options.data, entry
+    path = Path(options.data)
+    if not path.exists() and not path.suffix:
+        raise RnnlabError(f"no file or built-in series {options.data!r}; built-in: {', '.join(BUILTINS)}")
+    frame = read_table(path)
+    time_column = options.time
+    if time_column is None:
+        time_column = next(
+            (c for c in frame.columns if str(c).lower() in ("time", "date", "timestamp", "datetime")), None
+        )
+    targets = options.targets
+    if not targets:
+        numeric = [c for c in frame.select_dtypes("number").columns if c != time_column and c not in options.covariates]
+        if len(numeric) != 1:
+            raise RnnlabError(
+                f"say which column to forecast with --target; columns of {path}: {', '.join(map(str, frame.columns))}"
+            )
+        targets = (numeric[0],)
+    return frame, SeriesSpec(tuple(targets), time_column, tuple(options.covariates), options.fill), str(path), None
+
+
+def default_sizes(length: int, horizon: int, entry: BuiltinSeries | None) -> int:
+    """Validation and test size when not given: the built-in's protocol, two of the longest cycles, or 4 horizons,
+    at most 15% each."""
+    if entry is not None and entry.holdout:
+        return entry.holdout
+    if entry is not None and entry.cycles:
+        return min(2 * max(entry.cycles), int(0.15 * length))
+    return max(min(4 * horizon, int(0.15 * length)), horizon)
+
+
+def train_run(
+    options: DataOptions,
+    config: ForecastConfig,
+    train_config: TrainConfig,
+    *,
+    run_dir: str | Path,
+    resume: bool = False,
+    val_size: int | None = None,
+    test_size: int | None = None,
+    stride: int | None = None,
+    mase_period: int | None = None,
+    log=print,
+) -> tuple[Forecaster, Row, list[Row]]:
+    """Train, evaluate beside the baselines on the test span, write plots and the table into ``run_dir``."""
+    frame, spec, source, entry = load_data(options)
+    cycles = config.cycles or (entry.cycles if entry else ())
+    val_size = val_size or default_sizes(len(frame), config.horizon, entry)
+    test_size = test_size if test_size is not None else val_size
+    forecaster = Forecaster(config, train_config)
+    start = time.perf_counter()
+    forecaster.fit(
+        frame, spec, val_size=val_size, test_size=test_size, run_dir=run_dir, resume=resume, source=source, log=log
+    )
+    seconds = time.perf_counter() - start
+    model_row, baselines = evaluate_and_report(
+        forecaster, frame, source, run_dir=Path(run_dir), val_size=val_size, test_size=test_size,
+        stride=stride or config.horizon, mase_period=mase_period or (min(cycles) if cycles else 1), cycles=cycles,
+        name=f"{config.cell} (rnnlab)", seconds=seconds, log=log,
+    )  # fmt: skip
+    return forecaster, model_row, baselines
+
+
+def evaluate_and_report(
+    forecaster: Forecaster, frame: pd.DataFrame, source: str, *, run_dir: Path | None, val_size: int, test_size: int,
+    stride: int, mase_period: int, cycles: tuple[int, ...], name: str, seconds: float | None = None, log=print,
+) -> tuple[Row, list[Row]]:  # fmt: skip
+    data = forecaster._data(frame, source)
+    if test_size <= 0:
+        log("no test span (--test-size 0): nothing to evaluate")
+        return Row(name, {"mase": float("nan"), "mae": float("nan"), "rmse": float("nan"), "smape": float("nan")}), []
+    model_row, baselines, forecasts, origins = evaluate_forecaster(
+        forecaster, data, name=name, val_size=val_size, test_size=test_size, stride=stride,
+        mase_period=mase_period, cycles=cycles,
+    )  # fmt: skip
+    if seconds is not None:
+        model_row.seconds = seconds
+    title = (
+        f"{source}: rolling origin, {len(origins)} origins every {stride} steps, horizon {forecaster.config.horizon}, "
+        f"MASE scale = in-sample seasonal naive m={mase_period}"
+    )
+    log(format_table([model_row, *baselines], title))
+    if run_dir is not None:
+        table = [
+            {"name": r.name, **r.metrics, "params": r.params, "seconds": r.seconds} for r in [model_row, *baselines]
+        ]
+        atomic_write_text(run_dir / "evaluation.json", json.dumps({"source": source, "rows": table}, indent=2))
+        write_plots(forecaster, data, forecasts, origins, run_dir, source)
+        log(f"run folder: {run_dir} (best.safetensors, metrics.jsonl, evaluation.json, forecast.png, training.png)")
+    return model_row, baselines
+
+
+def write_plots(forecaster: Forecaster, data, forecasts: np.ndarray, origins: np.ndarray, run_dir: Path, source: str):
+    from rnnlab.inspection.plots import forecast_plot, save_figure, training_curves
+
+    truth = data.series.targets[:, 0]
+    x = data.series.times if data.series.times is not None else np.arange(len(truth))
+    horizon = forecaster.config.horizon
+    shown = origins[-3:]
+    start = max(0, int(shown[0]) - 4 * horizon)
+    end = int(shown[-1]) + horizon
+    lines = {f"forecast from {x[o]}": (x[o : o + horizon], forecasts[len(origins) - len(shown) + i, :, 0])
+             for i, o in enumerate(shown)}  # fmt: skip
+    fig = forecast_plot(
+        x[start : shown[0]], truth[start : shown[0]], lines, truth=(x[shown[0] : end], truth[shown[0] : end]),
+        title=f"{source}: {forecaster.config.cell} forecasts at the last {len(shown)} test origins",
+        ylabel=forecaster.spec.targets[0],
+    )  # fmt: skip
+    save_figure(fig, run_dir / "forecast.png")
+    if forecaster.result is not None and forecaster.result.history:
+        save_figure(training_curves(forecaster.result.history, title=f"{source}: {forecaster.config.cell}"),
+                    run_dir / "training.png")  # fmt: skip
+
+
+def evaluate_run(checkpoint: str, options: DataOptions, *, val_size, test_size, stride, mase_period, log=print):
+    forecaster = Forecaster.load(checkpoint)
+    spec = forecaster.spec
+    options = DataOptions(options.data, spec.targets, spec.time, spec.covariates, options.fill or spec.fill)
+    frame, _, source, entry = load_data(options)
+    cycles = forecaster.config.cycles or (entry.cycles if entry else ())
+    val_size = val_size or default_sizes(len(frame), forecaster.config.horizon, entry)
+    test_size = test_size or val_size
+    return evaluate_and_report(
+        forecaster, frame, source, run_dir=None, val_size=val_size, test_size=test_size,
+        stride=stride or forecaster.config.horizon, mase_period=mase_period or (min(cycles) if cycles else 1),
+        cycles=cycles, name=f"{forecaster.config.cell} ({Path(checkpoint).name})", log=log,
+    )  # fmt: skip
+
+
+def predict_run(checkpoint: str, options: DataOptions, output: str | None, log=print) -> pd.DataFrame:
+    """Forecast the horizon after the end of the data; write a CSV (atomically) or print it."""
+    forecaster = Forecaster.load(checkpoint)
+    spec = forecaster.spec
+    frame, _, source, _ = load_data(DataOptions(options.data, spec.targets, spec.time, spec.covariates, options.fill))
+    result = forecaster.predict(frame, source=source)
+    if output:
+        atomic_write_text(output, result.to_csv(index=False))
+        log(f"wrote {len(result)} forecast steps to {output}")
+    else:
+        log(result.to_string(index=False))
+    return result
+
+
+def datasets_table() -> str:
+    from rnnlab.data.datasets import list_builtins
+
+    rows = list_builtins()
+    header = f"{'name':<17}{'points':>8}  {'frequency':<15}{'span':<25}{'target':<10}description"
+    lines = [header, "-" * (len(header) + 30)]
+    for r in rows:
+        lines.append(
+            f"{r['name']:<17}{r['points']!s:>8}  {r['frequency']:<15}{r['span']:<25}{r['target']:<10}{r['description']}"
+        )
+    return "\n".join(lines)
+
+
+def demo_run(run_root: str | Path, *, epochs: int = 30, log=print) -> list[Row]:
+    """``make demo``: LSTM, GRU and RNN forecasters on the electricity series, one table beside the baselines."""
+    run_root = Path(run_root)
+    log("rnnlab demo: forecasting half-hourly electricity demand one day (48 steps) ahead")
+    log("protocol: test = last 672 points (2 weeks), validation = the 672 before, 14 rolling origins every 48 steps")
+    log(f"model: {DEMO_CONFIG.lookback} steps in, residual of the weekly seasonal naive out (base='seasonal', m=336)\n")
+    rows, baselines = [], []
+    for cell in ("lstm", "gru", "rnn"):
+        config = ForecastConfig(**{**DEMO_CONFIG.__dict__, "cell": cell})
+        train_config = TrainConfig(epochs=epochs, patience=8, lr=2e-3, progress=False)
+        log(f"--- training {cell} ---")
+        forecaster, row, baselines = train_run(
+            DataOptions("electricity"), config, train_config, run_dir=run_root / cell, log=_quiet_tables(log),
+        )  # fmt: skip
+        rows.append(row)
+        log(
+            f"{cell}: best epoch {forecaster.result.best_epoch}, {row.seconds:.0f} s, "
+            f"test MASE {row.metrics['mase']:.3f}\n"
+        )
+    log(
+        format_table(
+            [*rows, *baselines], "electricity, 14 origins × 48 steps (MASE scale: in-sample seasonal naive m=48)"
+        )
+    )
+    log(f"\nplots and checkpoints: {run_root}/<cell>/ (forecast.png, training.png, best.safetensors)")
+    return [*rows, *baselines]
+
+
+def _quiet_tables(log):
+    """Pass training log lines through, hold back the per-model tables (the demo prints one table at the end)."""
+
+    def inner(line: str) -> None:
+        if not line.startswith("electricity: rolling origin") and not line.startswith("run folder"):
+            log(line)
+
+    return inner

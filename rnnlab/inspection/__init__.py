@@ -1,0 +1,1 @@
+"""Looking inside: traces of gates and hidden states, gradient flow, plots."""

@@ -1,0 +1,1 @@
+"""One model per task: forecaster, language model, classifier, seq2seq."""

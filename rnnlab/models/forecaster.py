@@ -1,0 +1,359 @@
+"""The recurrent forecaster: a window of the past → RNN/LSTM/GRU → the next ``horizon`` values.
+
+``ForecastNet`` is the network: the last hidden state of the top layer goes through one linear head to all horizon
+steps at once (direct multi-step), or to one step that is fed back, carrying the hidden state, ``horizon`` times
+(recursive). What it predicts is a change from a base (see :mod:`rnnlab.data.windows`).
+
+``Forecaster`` is the face a user sees: ``Forecaster(...).fit(frame).predict(frame)``, ``evaluate``, ``save`` /
+``load``, and ``update(new_points)`` for streaming.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import torch
+from torch import Tensor, nn
+
+from rnnlab.checkpoint import load_checkpoint, save_checkpoint, strip_prefix, with_prefix
+from rnnlab.data.series import Series, SeriesSpec, prepare_series, split_points
+from rnnlab.data.windows import SeriesTransform, gather_windows, window_origins
+from rnnlab.errors import RnnlabError
+from rnnlab.nn import checks
+from rnnlab.nn.layers import GRU, LSTM, RNN
+from rnnlab.nn.stream import Stepper
+from rnnlab.train import FitResult, TrainConfig, fit
+
+LAYERS = {"lstm": LSTM, "gru": GRU, "rnn": RNN}
+
+
+class ForecastNet(nn.Module):
+    """``(B, L, F)`` window → recurrent layers → top ``h_L`` → linear → ``(B, horizon, K)`` in model space."""
+
+    def __init__(
+        self,
+        input_size: int,
+        *,
+        cell: str,
+        hidden_size: int,
+        num_layers: int,
+        dropout: float,
+        outputs: int,
+        targets: int,
+    ) -> None:
+        super().__init__()
+        checks.one_of("cell", cell, tuple(LAYERS))
+        self.cell, self.outputs, self.targets = cell, outputs, targets
+        options = {"num_layers": num_layers, "dropout": dropout if num_layers > 1 else 0.0, "batch_first": True}
+        self.rnn = LAYERS[cell](input_size, hidden_size, **options)
+        self.head = nn.Linear(hidden_size, outputs * targets)
+
+    def forward(self, x: Tensor, state: Any = None) -> tuple[Tensor, Any]:
+        out, state = self.rnn(x, state)  # (B, L, H)
+        z = self.head(out[:, -1])  # (B, outputs*K)
+        return z.view(len(x), self.outputs, self.targets), state  # (B, outputs, K)
+
+
+@dataclass(frozen=True)
+class ForecastConfig:
+    """The forecaster's shape; training options are a :class:`~rnnlab.train.TrainConfig`."""
+
+    cell: str = "lstm"  # 'lstm', 'gru' or 'rnn' (tanh)
+    hidden_size: int = 64  # size of h in every layer
+    num_layers: int = 1  # stacked recurrent layers
+    dropout: float = 0.0  # between stacked layers
+    lookback: int = 96  # steps of history the network reads
+    horizon: int = 24  # steps forecast
+    base: str = "none"  # 'none', 'last' (first differences) or 'seasonal' (residual of the seasonal naive)
+    period: int = 0  # seasonal period m for base='seasonal'
+    cycles: tuple[int, ...] = ()  # calendar sin/cos features, periods in steps (e.g. 48, 336 for half-hourly)
+    strategy: str = "direct"  # 'direct': all horizon steps at once; 'recursive': one step fed back
+    loss: str = "mae"  # 'mae' or 'mse' (on the scaled change)
+    batch_size: int = 64  # windows per training batch
+
+    def __post_init__(self) -> None:
+        checks.one_of("cell", self.cell, tuple(LAYERS))
+        checks.one_of("strategy", self.strategy, ("direct", "recursive"))
+        checks.one_of("loss", self.loss, ("mae", "mse"))
+        for name in ("hidden_size", "num_layers", "lookback", "horizon", "batch_size"):
+            checks.positive_int(name, getattr(self, name))
+
+
+@dataclass
+class _Data:
+    """A series turned into model inputs: features for every row, and step numbers."""
+
+    series: Series
+    features: np.ndarray  # (N, F)
+    steps: np.ndarray  # (N,) absolute step numbers
+
+
+class _WindowTask:
+    """The :class:`~rnnlab.train.TrainingTask` of forecasting: shuffled windows, loss on the scaled change."""
+
+    def __init__(self, x: Tensor, y: Tensor, x_val: Tensor, y_val: Tensor, config: ForecastConfig) -> None:
+        self.x, self.y, self.x_val, self.y_val, self.config = x, y, x_val, y_val, config
+
+    def _loss(self, predicted: Tensor, target: Tensor) -> Tensor:
+        return (predicted - target).abs().mean() if self.config.loss == "mae" else (predicted - target).square().mean()
+
+    def batches(self, epoch: int, generator: torch.Generator):
+        order = torch.randperm(len(self.x), generator=generator)
+        return [order[i : i + self.config.batch_size] for i in range(0, len(order), self.config.batch_size)]
+
+    def loss(self, model: nn.Module, batch: Tensor, state: Any) -> tuple[Tensor, None]:
+        predicted, _ = model(self.x[batch])  # (B, outputs, K)
+        return self._loss(predicted, self.y[batch]), None
+
+    def evaluate(self, model: nn.Module) -> dict[str, float]:
+        predicted = torch.cat([model(self.x_val[i : i + 1024])[0] for i in range(0, len(self.x_val), 1024)])
+        return {"val_loss": self._loss(predicted, self.y_val).item()}
+
+    def batch_size(self, batch: Tensor) -> int:
+        return len(batch)
+
+
+@dataclass
+class Forecaster:
+    """Fit a recurrent forecaster on a table, forecast from any history, stream new points.
+
+    Example::
+
+        >>> fc = Forecaster(ForecastConfig(lookback=96, horizon=48, base="seasonal", period=336, cycles=(48, 336)))
+        >>> fc.fit(frame, SeriesSpec(targets=("load",), time="time"), val_size=672, test_size=672, run_dir="runs/a")
+        >>> fc.predict(frame)            # the 48 steps after the end of frame, as a DataFrame
+    """
+
+    config: ForecastConfig = field(default_factory=ForecastConfig)
+    train_config: TrainConfig = field(default_factory=TrainConfig)
+    spec: SeriesSpec | None = None
+    transform: SeriesTransform | None = None
+    net: ForecastNet | None = None
+    anchor: str | None = None  # first time of the training data (the phase origin of the cycles)
+    freq: str | None = None  # its regular step, e.g. '0 days 00:30:00'
+    result: FitResult | None = None
+    _stream: dict[str, Any] | None = None
+
+    # ----- data ----------------------------------------------------------------------------------------------
+    def _data(self, frame: pd.DataFrame, source: str) -> _Data:
+        series = prepare_series(frame, self.spec, source)
+        if series.times is not None and self.anchor is not None:
+            steps = np.round((series.times - pd.Timestamp(self.anchor)) / pd.Timedelta(self.freq)).astype(np.int64)
+        else:
+            steps = np.arange(len(series))
+        features = self.transform.features(series.targets, series.covariates, np.asarray(steps))
+        return _Data(series, features, np.asarray(steps))
+
+    @property
+    def _outputs(self) -> int:
+        return 1 if self.config.strategy == "recursive" else self.config.horizon
+
+    def _first_origin(self) -> int:
+        return self.transform.warmup + self.config.lookback
+
+    # ----- training ------------------------------------------------------------------------------------------
+    def fit(
+        self,
+        frame: pd.DataFrame,
+        spec: SeriesSpec,
+        *,
+        val_size: int,
+        test_size: int = 0,
+        run_dir: str | Path,
+        resume: bool = False,
+        source: str = "data",
+        log=print,
+    ) -> Forecaster:
+        """Train on ``frame`` minus its last ``test_size`` rows, validating on the ``val_size`` rows before them."""
+        config = self.config
+        if config.strategy == "recursive" and spec.covariates:
+            raise RnnlabError("strategy 'recursive' feeds its own forecasts back; covariates have no future values")
+        if config.base == "seasonal" and config.horizon > config.period and config.strategy == "direct":
+            raise RnnlabError(
+                f"base 'seasonal' needs horizon ≤ period; got horizon {config.horizon}, period {config.period}"
+            )
+        self.spec = spec
+        series = prepare_series(frame, spec, source)
+        for note in series.notes:
+            log(f"note: {note}")
+        val_start, test_start = split_points(len(series), val_size, test_size)
+        if series.times is not None:
+            self.anchor, self.freq = str(series.times[0]), str(series.freq)
+        self.transform = SeriesTransform.fit(
+            series.targets[:val_start], series.covariates[:val_start], base=config.base, period=config.period,
+            cycles=config.cycles,
+        )  # fmt: skip
+        data = self._data(frame, source)
+        outputs = self._outputs
+        train_origins = window_origins(self._first_origin(), val_start - outputs)
+        val_origins = window_origins(max(val_start, self._first_origin()), test_start - outputs)
+        needed = self._first_origin() + outputs
+        if len(train_origins) == 0:
+            raise RnnlabError(
+                f"{source} has {val_start} training points, too few for lookback {config.lookback} + horizon "
+                f"{outputs}"
+                + (f" + period {config.period}" if config.base == "seasonal" else "")
+                + f" (needs > {needed})"
+            )
+        if len(val_origins) == 0:
+            val_origins = train_origins[-max(1, len(train_origins) // 10) :]  # no validation part: monitor the tail
+        tensors = [
+            torch.from_numpy(gather_windows(data.features, train_origins, config.lookback)),
+            torch.from_numpy(self.transform.targets(series.targets, train_origins, outputs)),
+            torch.from_numpy(gather_windows(data.features, val_origins, config.lookback)),
+            torch.from_numpy(self.transform.targets(series.targets, val_origins, outputs)),
+        ]
+        torch.manual_seed(self.train_config.seed)
+        self.net = ForecastNet(
+            data.features.shape[1], cell=config.cell, hidden_size=config.hidden_size, num_layers=config.num_layers,
+            dropout=config.dropout, outputs=outputs, targets=series.targets.shape[1],
+        )  # fmt: skip
+        log(
+            f"{len(train_origins)} training windows, {len(val_origins)} validation windows, "
+            f"{data.features.shape[1]} inputs"
+        )
+        self.result = fit(
+            self.net, _WindowTask(*tensors, config), self.train_config, run_dir, metadata=self.metadata(),
+            resume=resume, log=log,
+        )  # fmt: skip
+        self.net.eval()
+        self._stream = None
+        return self
+
+    # ----- forecasting ---------------------------------------------------------------------------------------
+    @torch.no_grad()
+    def forecast_at(self, data: _Data, origins: np.ndarray) -> np.ndarray:
+        """Forecasts ``(O, horizon, K)`` in data units made at each origin, from the rows before it only."""
+        self._require_fitted()
+        if len(origins) and origins.min() < self._first_origin():
+            raise RnnlabError(
+                f"a forecast needs {self._first_origin()} points of history (lookback {self.config.lookback}"
+                + (f" + period {self.transform.period}" if self.transform.base == "seasonal" else "")
+                + f"); got {int(origins.min())}"
+            )
+        self.net.eval()
+        x = torch.from_numpy(gather_windows(data.features, origins, self.config.lookback))  # (O, L, F)
+        targets = data.series.targets
+        if self.config.strategy == "direct":
+            z = self.net(x)[0].numpy()  # (O, H, K)
+            return np.stack([self.transform.inverse(z[i], targets[:o], o) for i, o in enumerate(origins)])
+        return np.stack([self._rollout(x[i : i + 1], data, int(o)) for i, o in enumerate(origins)])
+
+    def _rollout(self, window: Tensor, data: _Data, origin: int) -> np.ndarray:
+        """Recursive forecast: predict one step, append it, feed its features back with the carried state."""
+        history = data.series.targets[:origin].copy()  # (o, K), grows by one row per step
+        reach = self.transform.warmup + 1
+        z, state = self.net(window)  # (1, 1, K)
+        for h in range(self.config.horizon):
+            value = self.transform.inverse(z[0].numpy(), history, len(history))  # (1, K)
+            history = np.concatenate([history, value])
+            if h == self.config.horizon - 1:
+                break
+            step = np.array([data.steps[origin - 1] + h + 1])
+            tail = history[-reach:]
+            row = self.transform.features(tail, np.zeros((len(tail), 0)), np.r_[np.zeros(len(tail) - 1), step])[-1:]
+            z, state = self.net(torch.from_numpy(row)[None], state)  # (1, 1, K)
+        return history[origin:]
+
+    def predict(self, frame: pd.DataFrame, *, source: str = "data") -> pd.DataFrame:
+        """The ``horizon`` steps after the end of ``frame``, with times when the data has a time column."""
+        data = self._data(frame, source)
+        forecast = self.forecast_at(data, np.array([len(data.series)]))[0]  # (H, K)
+        result = pd.DataFrame(forecast, columns=list(self.spec.targets))
+        result.insert(0, "step", np.arange(1, self.config.horizon + 1))
+        if data.series.times is not None:
+            freq = pd.Timedelta(self.freq)
+            result.insert(0, self.spec.time, data.series.times[-1] + freq * result["step"].to_numpy())
+        return result
+
+    # ----- streaming -----------------------------------------------------------------------------------------
+    def start_stream(self, frame: pd.DataFrame, *, source: str = "data") -> None:
+        """Read a history once from a zero state; afterwards :meth:`update` advances in O(1) per point."""
+        data = self._data(frame, source)
+        self._require_fitted()
+        stepper = Stepper(self.net.rnn)
+        rows = torch.from_numpy(data.features[self.transform.warmup :])[None]  # (1, N - warmup, F)
+        with torch.no_grad():
+            out, state = self.net.rnn(rows)  # the fused kernel over the whole history
+        state = tuple(state) if isinstance(state, tuple) else (state,)
+        warmup = self.transform.warmup
+        self._no_covariates = np.zeros((warmup + 1, 0))
+        self._stream = {
+            "stepper": stepper, "state": state, "top": out[:, -1],
+            "tail": data.series.targets[len(data.series) - warmup :].copy(), "step": int(data.steps[-1]),
+        }  # fmt: skip
+
+    def update(self, new_points: Any) -> None:
+        """Advance the carried state by each new observation ``(n,)`` or ``(n, K)``: one recurrent step each.
+
+        The features of a new row need only the last ``warmup`` values (none, the previous value, or the value one
+        season ago), kept in a small buffer, so the cost per point does not depend on the length of the history.
+        """
+        if self._stream is None:
+            raise RnnlabError("call start_stream(history) before update()")
+        if self.spec.covariates:
+            raise RnnlabError("update() takes target values only; this forecaster also reads covariates")
+        points = np.asarray(new_points, dtype=np.float64).reshape(-1, len(self.spec.targets))  # (n, K)
+        stream = self._stream
+        for value in points:
+            stream["step"] += 1
+            window = np.concatenate([stream["tail"], value[None]])  # (warmup + 1, K)
+            row = self.transform.features(
+                window, self._no_covariates[: len(window)], np.full(len(window), stream["step"])
+            )
+            stream["top"], stream["state"] = stream["stepper"].step(torch.from_numpy(row[-1:]), stream["state"])
+            stream["tail"] = window[1:]
+
+    def forecast_stream(self) -> np.ndarray:
+        """The next ``horizon`` values ``(H, K)`` from the streamed state (direct strategy)."""
+        if self._stream is None:
+            raise RnnlabError("call start_stream(history) before forecast_stream()")
+        if self.config.strategy != "direct":
+            raise RnnlabError("forecast_stream() needs strategy 'direct'")
+        with torch.no_grad():
+            z = self.net.head(self._stream["top"]).view(self.config.horizon, -1).numpy()  # (H, K)
+        tail = self._stream["tail"]  # the last `warmup` values: all the base needs
+        return self.transform.inverse(z, tail, len(tail))
+
+    # ----- persistence ---------------------------------------------------------------------------------------
+    def metadata(self) -> dict[str, Any]:
+        net = self.net
+        model = {"input_size": net.rnn.input_size, "cell": net.cell, "hidden_size": net.rnn.hidden_size,
+                 "num_layers": net.rnn.num_layers, "dropout": net.rnn.dropout, "outputs": net.outputs,
+                 "targets": net.targets}  # fmt: skip
+        spec = asdict(self.spec)
+        return {
+            "task": "forecast", "model": model, "forecast": asdict(self.config), "transform": self.transform.to_dict(),
+            "spec": spec, "anchor": self.anchor, "freq": self.freq,
+        }  # fmt: skip
+
+    def save(self, path: str | Path) -> None:
+        self._require_fitted()
+        save_checkpoint(path, with_prefix("model", self.net.state_dict()), self.metadata())
+
+    @classmethod
+    def load(cls, path: str | Path) -> Forecaster:
+        tensors, meta = load_checkpoint(path, task="forecast")
+        try:
+            config = ForecastConfig(**{**meta["forecast"], "cycles": tuple(meta["forecast"]["cycles"])})
+            spec = SeriesSpec(**{k: tuple(v) if isinstance(v, list) else v for k, v in meta["spec"].items()})
+            model = dict(meta["model"])
+            net = ForecastNet(model.pop("input_size"), **model)
+            net.load_state_dict(strip_prefix("model", tensors))
+        except (KeyError, TypeError, RuntimeError, ValueError) as exc:
+            raise RnnlabError(f"{path} does not hold a usable forecaster: {str(exc).splitlines()[0]}") from exc
+        net.eval()
+        transform = SeriesTransform.from_dict(meta["transform"])
+        return cls(config=config, spec=spec, transform=transform, net=net, anchor=meta["anchor"], freq=meta["freq"])
+
+    def with_train_config(self, **changes: Any) -> Forecaster:
+        self.train_config = replace(self.train_config, **changes)
+        return self
+
+    def _require_fitted(self) -> None:
+        if self.net is None or self.transform is None:
+            raise RnnlabError("this forecaster is not trained: call fit() or Forecaster.load()")
