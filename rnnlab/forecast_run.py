@@ -57,7 +57,9 @@ def load_data(options: DataOptions) -> tuple[pd.DataFrame, SeriesSpec, str, Buil
         )
     targets = options.targets
     if not targets:
-        numeric = [c for c in frame.select_dtypes("number").columns if c != time_column and c not in options.covariates]
+        others = [c for c in frame.columns if c != time_column and c not in options.covariates]
+        numeric = [c for c in others if c in frame.select_dtypes("number").columns]
+        numeric = others if len(others) == 1 else numeric  # one candidate: take it, and let the checks speak
         if len(numeric) != 1:
             raise RnnlabError(
                 f"say which column to forecast with --target; columns of {path}: {', '.join(map(str, frame.columns))}"
@@ -94,6 +96,8 @@ def train_run(
     cycles = config.cycles or (entry.cycles if entry else ())
     val_size = val_size or default_sizes(len(frame), config.horizon, entry)
     test_size = test_size if test_size is not None else val_size
+    if 0 < test_size < config.horizon:
+        raise RnnlabError(f"--test-size {test_size} is shorter than the horizon {config.horizon}; use ≥ it, or 0")
     forecaster = Forecaster(config, train_config)
     start = time.perf_counter()
     forecaster.fit(

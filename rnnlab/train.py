@@ -147,6 +147,8 @@ def fit(
             f"{run_dir} already holds a checkpoint; pass --resume to continue it or choose another run dir"
         )
     run_dir.mkdir(parents=True, exist_ok=True)
+    for leftover in run_dir.glob(".*.safetensors.*.tmp"):  # a temporary of a save that a kill interrupted
+        leftover.unlink(missing_ok=True)
     torch.manual_seed(config.seed)
     optimizer = make_optimizer(model, config)
     scheduler = torch.optim.lr_scheduler.ReduceLROnPlateau(

@@ -107,10 +107,11 @@ def prepare_series(frame: pd.DataFrame, spec: SeriesSpec, source: str) -> Series
         count = int(series.isna().sum())
         if count == 0:
             continue
-        rows = ", ".join(str(r) for r in np.flatnonzero(series.isna().to_numpy())[:3] + 2)  # +2: header, 1-based
+        lines = np.flatnonzero(series.isna().to_numpy()) + 2  # +2: the header line, and lines count from 1
+        where = ", ".join(map(str, lines[:3])) + (", ..." if count > 3 else "")
         if spec.fill is None:
             raise RnnlabError(
-                f"column '{column}' of {source} has {count} missing values (first at line {rows}); "
+                f"column '{column}' of {source} has {count} missing values (line{'s' * (count > 1)} {where}); "
                 f"pass --fill {'|'.join(FILLS)} to fill them"
             )
         values[column] = _fill(series, spec.fill)

@@ -16,7 +16,9 @@ covariates, and ``sin``/``cos`` of the phase of ``t`` in each cycle (time of day
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+import functools
+import math
+from dataclasses import dataclass, fields
 
 import numpy as np
 
@@ -75,7 +77,7 @@ class SeriesTransform:
         )
 
     def to_dict(self) -> dict:
-        return asdict(self)
+        return {f.name: getattr(self, f.name) for f in fields(self)}
 
     @classmethod
     def from_dict(cls, data: dict) -> SeriesTransform:
@@ -116,6 +118,32 @@ class SeriesTransform:
             phase = 2 * np.pi * (np.asarray(steps) % cycle) / cycle
             parts += [np.sin(phase)[:, None], np.cos(phase)[:, None]]
         return np.concatenate(parts, axis=1).astype(np.float32)
+
+    def feature_row(self, value: np.ndarray, reference: np.ndarray | None, step: int) -> np.ndarray:
+        """The input row ``(F,)`` of one new value ``(K,)`` without covariates, for streaming.
+
+        ``reference`` is ``y_{t-1}`` (base 'last') or ``y_{t-m}`` (base 'seasonal'), ``(K,)``; it equals the last
+        row of :meth:`features` (``tests/test_forecaster.py`` checks it) at a fraction of its cost.
+        """
+        mean, level_scale, change_scale, row = self._row_constants
+        k = len(mean)
+        level = (value - mean) / level_scale
+        row[:k] = level if self.base == "none" else (value - reference) / change_scale
+        if self.base != "none":
+            row[k : 2 * k] = level
+        at = len(row) - 2 * len(self.cycles)
+        for cycle in self.cycles:
+            phase = 2 * math.pi * (step % cycle) / cycle
+            row[at], row[at + 1] = math.sin(phase), math.cos(phase)
+            at += 2
+        return row.copy()
+
+    @functools.cached_property
+    def _row_constants(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        k = len(self.level_mean)
+        width = k * (1 if self.base == "none" else 2) + 2 * len(self.cycles)
+        arrays = (np.asarray(v) for v in (self.level_mean, self.level_scale, self.change_scale))
+        return (*arrays, np.zeros(width, dtype=np.float32))
 
     def targets(self, targets: np.ndarray, origins: np.ndarray, horizon: int) -> np.ndarray:
         """Model-space targets ``(len(origins), horizon, K)`` for forecasts made at each origin (first step o)."""

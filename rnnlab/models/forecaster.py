@@ -10,6 +10,7 @@ steps at once (direct multi-step), or to one step that is fed back, carrying the
 
 from __future__ import annotations
 
+import collections
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -272,41 +273,41 @@ class Forecaster:
 
     # ----- streaming -----------------------------------------------------------------------------------------
     def start_stream(self, frame: pd.DataFrame, *, source: str = "data") -> None:
-        """Read a history once from a zero state; afterwards :meth:`update` advances in O(1) per point."""
-        data = self._data(frame, source)
+        """Read a history once from a zero state; afterwards :meth:`update` advances in O(1) per point.
+
+        The state is carried over the whole history, as a stateful RNN does (training read windows of
+        ``lookback`` steps from a zero state; an LSTM's forgetting makes the two close, not equal).
+        """
         self._require_fitted()
-        stepper = Stepper(self.net.rnn)
+        if self.spec.covariates:
+            raise RnnlabError("streaming takes target values only; this forecaster also reads covariates")
+        data = self._data(frame, source)
         rows = torch.from_numpy(data.features[self.transform.warmup :])[None]  # (1, N - warmup, F)
         with torch.no_grad():
-            out, state = self.net.rnn(rows)  # the fused kernel over the whole history
-        state = tuple(state) if isinstance(state, tuple) else (state,)
+            _, state = self.net.rnn(rows)  # the fused kernel over the whole history, once
+        stepper = Stepper(self.net.rnn)
+        stepper.reset(state if isinstance(state, tuple) else (state,))
         warmup = self.transform.warmup
-        self._no_covariates = np.zeros((warmup + 1, 0))
-        self._stream = {
-            "stepper": stepper, "state": state, "top": out[:, -1],
-            "tail": data.series.targets[len(data.series) - warmup :].copy(), "step": int(data.steps[-1]),
-        }  # fmt: skip
+        tail = collections.deque(data.series.targets[len(data.series) - warmup :], maxlen=warmup)
+        head = (self.net.head.weight.detach().numpy(), self.net.head.bias.detach().numpy())
+        self._stream = {"stepper": stepper, "tail": tail, "step": int(data.steps[-1]), "head": head}
 
     def update(self, new_points: Any) -> None:
         """Advance the carried state by each new observation ``(n,)`` or ``(n, K)``: one recurrent step each.
 
-        The features of a new row need only the last ``warmup`` values (none, the previous value, or the value one
-        season ago), kept in a small buffer, so the cost per point does not depend on the length of the history.
+        A new row's features need only the previous value or the value one season ago, kept in a ring buffer, so the
+        cost per point does not depend on the length of the history.
         """
         if self._stream is None:
             raise RnnlabError("call start_stream(history) before update()")
-        if self.spec.covariates:
-            raise RnnlabError("update() takes target values only; this forecaster also reads covariates")
         points = np.asarray(new_points, dtype=np.float64).reshape(-1, len(self.spec.targets))  # (n, K)
-        stream = self._stream
+        stream, transform = self._stream, self.transform
+        tail, stepper = stream["tail"], stream["stepper"]
         for value in points:
             stream["step"] += 1
-            window = np.concatenate([stream["tail"], value[None]])  # (warmup + 1, K)
-            row = self.transform.features(
-                window, self._no_covariates[: len(window)], np.full(len(window), stream["step"])
-            )
-            stream["top"], stream["state"] = stream["stepper"].step(torch.from_numpy(row[-1:]), stream["state"])
-            stream["tail"] = window[1:]
+            reference = None if transform.base == "none" else tail[-1] if transform.base == "last" else tail[0]
+            stepper.step(transform.feature_row(value, reference, stream["step"]))
+            tail.append(value)
 
     def forecast_stream(self) -> np.ndarray:
         """The next ``horizon`` values ``(H, K)`` from the streamed state (direct strategy)."""
@@ -314,9 +315,9 @@ class Forecaster:
             raise RnnlabError("call start_stream(history) before forecast_stream()")
         if self.config.strategy != "direct":
             raise RnnlabError("forecast_stream() needs strategy 'direct'")
-        with torch.no_grad():
-            z = self.net.head(self._stream["top"]).view(self.config.horizon, -1).numpy()  # (H, K)
-        tail = self._stream["tail"]  # the last `warmup` values: all the base needs
+        weight, bias = self._stream["head"]
+        z = (weight @ self._stream["stepper"].h[-1] + bias).reshape(self.config.horizon, -1)  # (H, K)
+        tail = np.array(self._stream["tail"]).reshape(-1, len(self.spec.targets))  # the last `warmup` values
         return self.transform.inverse(z, tail, len(tail))
 
     # ----- persistence ---------------------------------------------------------------------------------------

@@ -1,0 +1,83 @@
+"""Reading and checking series: every bad input is a one-line RnnlabError that names the file, column or value."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from rnnlab.data.series import SeriesSpec, prepare_series, read_table, split_points
+from rnnlab.errors import RnnlabError
+
+
+def frame(n: int = 10) -> pd.DataFrame:
+    return pd.DataFrame({"time": pd.date_range("2024-01-01", periods=n, freq="h"), "load": np.arange(n, dtype=float)})
+
+
+def test_missing_empty_and_header_only_files(tmp_path):
+    with pytest.raises(RnnlabError, match=r"file not found: .*nope\.csv"):
+        read_table(tmp_path / "nope.csv")
+    (tmp_path / "empty.csv").write_text("")
+    with pytest.raises(RnnlabError, match=r"empty\.csv is empty"):
+        read_table(tmp_path / "empty.csv")
+    (tmp_path / "header.csv").write_text("time,load\n")
+    with pytest.raises(RnnlabError, match="header but no rows"):
+        read_table(tmp_path / "header.csv")
+
+
+def test_csv_and_parquet_read_the_same(tmp_path):
+    data = frame()
+    data.to_csv(tmp_path / "a.csv", index=False)
+    data.to_parquet(tmp_path / "a.parquet")
+    a = prepare_series(read_table(tmp_path / "a.csv"), SeriesSpec(("load",), "time"), "a.csv")
+    b = prepare_series(read_table(tmp_path / "a.parquet"), SeriesSpec(("load",), "time"), "a.parquet")
+    np.testing.assert_array_equal(a.targets, b.targets)
+    assert (a.times == b.times).all() and a.freq == pd.Timedelta("1h")
+
+
+def test_unknown_column_lists_the_columns():
+    with pytest.raises(RnnlabError, match=r"column 'demand' not found in data.csv; columns are: time, load"):
+        prepare_series(frame(), SeriesSpec(("demand",), "time"), "data.csv")
+
+
+def test_non_numeric_target_quotes_the_value_and_line():
+    data = frame().astype({"load": object})
+    data.loc[3, "load"] = "n/a?"
+    with pytest.raises(RnnlabError, match=r"column 'load' of d.csv is not numeric: 'n/a\?' at line 5"):
+        prepare_series(data, SeriesSpec(("load",), "time"), "d.csv")
+
+
+def test_missing_values_are_counted_and_refused_without_fill():
+    data = frame()
+    data.loc[[2, 5], "load"] = np.nan
+    with pytest.raises(RnnlabError, match=r"'load' of d.csv has 2 missing values \(lines 4, 7\); pass --fill"):
+        prepare_series(data, SeriesSpec(("load",), "time"), "d.csv")
+    filled = prepare_series(data, SeriesSpec(("load",), "time", fill="interpolate"), "d.csv")
+    assert filled.targets[2, 0] == 2.0 and "filled 2 missing values" in filled.notes[0]
+
+
+def test_gaps_in_a_regular_index_are_reported():
+    data = frame(10).drop(index=[4, 5, 6]).reset_index(drop=True)
+    series = prepare_series(data, SeriesSpec(("load",), "time"), "d.csv")
+    assert any("1 gaps (3 missing steps" in note for note in series.notes)
+
+
+def test_unsorted_rows_are_sorted_and_duplicate_times_refused():
+    data = frame().iloc[::-1].reset_index(drop=True)
+    series = prepare_series(data, SeriesSpec(("load",), "time"), "d.csv")
+    assert series.targets[0, 0] == 0.0 and "rows sorted" in series.notes[0]
+    with pytest.raises(RnnlabError, match="repeats"):
+        prepare_series(pd.concat([frame(), frame().iloc[:1]]), SeriesSpec(("load",), "time"), "d.csv")
+
+
+def test_bad_time_column_quotes_the_value():
+    data = frame().astype({"time": object})
+    data.loc[2, "time"] = "yesterday-ish"
+    with pytest.raises(RnnlabError, match=r"'time' of d\.csv is not a date/time: cannot parse 'yesterday-ish'"):
+        prepare_series(data, SeriesSpec(("load",), "time"), "d.csv")
+
+
+def test_split_is_chronological_and_checked():
+    assert split_points(100, 10, 20) == (70, 80)
+    with pytest.raises(RnnlabError, match="too few"):
+        split_points(20, 10, 10)
