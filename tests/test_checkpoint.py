@@ -35,11 +35,14 @@ def test_a_failed_write_leaves_the_old_file_whole_and_no_temporary(tmp_path, mon
     assert sorted(p.name for p in tmp_path.iterdir()) == ["best.safetensors"]
 
 
-def test_atomic_write_replaces_in_one_step(tmp_path):
+def test_atomic_write_replaces_in_one_step_with_the_usual_file_mode(tmp_path):
     path = tmp_path / "f.bin"
     atomic_write_bytes(path, b"one")
     atomic_write_bytes(path, b"two")
     assert path.read_bytes() == b"two"
+    mask = os.umask(0)
+    os.umask(mask)
+    assert path.stat().st_mode & 0o777 == 0o666 & ~mask
 
 
 @pytest.mark.parametrize(
