@@ -65,7 +65,7 @@ def main() -> None:
     for history in (1_000, 100_000):
         forecaster.start_stream(frame.iloc[:history])
         stream = iter(values[history:])
-        results[f"rnnlab update, history {history:,}"] = per_call_us(lambda: forecaster.update(next(stream)), 1000)
+        results[f"rnnlab update, history {history:,}"] = per_call_us(lambda s=stream: forecaster.update(next(s)), 1000)
 
     data = forecaster._data(frame.iloc[:5000], "bench")
     origin = np.array([4000])

@@ -81,3 +81,11 @@ def test_split_is_chronological_and_checked():
     assert split_points(100, 10, 20) == (70, 80)
     with pytest.raises(RnnlabError, match="too few"):
         split_points(20, 10, 10)
+
+
+def test_a_time_index_can_be_assembled_from_date_parts():
+    data = pd.DataFrame({"Year": [2024, 2024, 2024], "Month": [1, 1, 1], "Day": [1, 2, 3], "load": [1.0, 2.0, 3.0]})
+    series = prepare_series(data, SeriesSpec(("load",), "Year,Month,Day"), "d.csv")
+    assert series.times[2] == pd.Timestamp("2024-01-03") and series.freq == pd.Timedelta("1D")
+    with pytest.raises(RnnlabError, match="must include year, month and day"):
+        prepare_series(data, SeriesSpec(("load",), "Year,Month"), "d.csv")

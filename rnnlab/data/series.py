@@ -22,7 +22,7 @@ class SeriesSpec:
     """Which columns are what."""
 
     targets: tuple[str, ...]  # the columns to forecast
-    time: str | None = None  # the time column; None for a plain sequence of rows
+    time: str | None = None  # the time column, or date parts 'year,month,day[,hour]'; None for plain rows
     covariates: tuple[str, ...] = ()  # further input columns, observed up to the forecast origin
     fill: str | None = None  # how to fill missing values: 'ffill', 'interpolate', 'zero'; None rejects them
 
@@ -77,7 +77,8 @@ def read_table(path: str | Path) -> pd.DataFrame:
 def prepare_series(frame: pd.DataFrame, spec: SeriesSpec, source: str) -> Series:
     """Check and convert a table: columns exist, values are numbers, no unhandled gaps or missing values."""
     notes: list[str] = []
-    wanted = [*spec.targets, *spec.covariates] + ([spec.time] if spec.time else [])
+    time_columns = [c.strip() for c in spec.time.split(",")] if spec.time else []
+    wanted = [*spec.targets, *spec.covariates, *time_columns]
     missing = [c for c in wanted if c not in frame.columns]
     if missing:
         raise RnnlabError(
@@ -90,8 +91,11 @@ def prepare_series(frame: pd.DataFrame, spec: SeriesSpec, source: str) -> Series
         raise RnnlabError(f"fill must be one of {', '.join(FILLS)}; got {spec.fill!r}")
 
     times = None
-    if spec.time:
+    if len(time_columns) > 1:
+        times = _assemble_times(frame, time_columns, source)
+    elif spec.time:
         times = _parse_times(frame[spec.time], spec.time, source)
+    if times is not None:
         order = np.argsort(times.values, kind="stable")
         if not (order == np.arange(len(order))).all():
             frame, times = frame.iloc[order].reset_index(drop=True), times[order]
@@ -160,6 +164,21 @@ def _parse_times(column: pd.Series, name: str, source: str) -> pd.DatetimeIndex:
     if times.isna().any():
         raise RnnlabError(f"column '{name}' of {source} has {int(times.isna().sum())} empty times")
     return times
+
+
+def _assemble_times(frame: pd.DataFrame, columns: list[str], source: str) -> pd.DatetimeIndex:
+    """A time index from date-part columns such as year, month, day (and hour, minute)."""
+    parts = {"year", "month", "day", "hour", "minute", "second"}
+    unknown = [c for c in columns if c.lower() not in parts]
+    if unknown or not {"year", "month", "day"} <= {c.lower() for c in columns}:
+        raise RnnlabError(
+            f"date parts of {source} must include year, month and day (and may add hour, minute, second); "
+            f"got {', '.join(columns)}"
+        )
+    try:
+        return pd.DatetimeIndex(pd.to_datetime(frame[columns].rename(columns=str.lower)))
+    except (ValueError, TypeError) as exc:
+        raise RnnlabError(f"the date parts {', '.join(columns)} of {source} do not form dates: {exc}") from exc
 
 
 def _numeric(column: pd.Series, name: str, source: str) -> pd.Series:

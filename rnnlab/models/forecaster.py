@@ -268,7 +268,8 @@ class Forecaster:
         result.insert(0, "step", np.arange(1, self.config.horizon + 1))
         if data.series.times is not None:
             freq = pd.Timedelta(self.freq)
-            result.insert(0, self.spec.time, data.series.times[-1] + freq * result["step"].to_numpy())
+            column = self.spec.time if "," not in self.spec.time else "time"  # date parts become one column
+            result.insert(0, column, data.series.times[-1] + freq * result["step"].to_numpy())
         return result
 
     # ----- streaming -----------------------------------------------------------------------------------------
