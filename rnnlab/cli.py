@@ -9,7 +9,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from rnnlab.commands import forecast
+from rnnlab.commands import forecast, inspect
 from rnnlab.errors import RnnlabError
 
 USER_ERRORS = (RnnlabError, ValueError, FileNotFoundError, IsADirectoryError, PermissionError)
@@ -69,6 +69,7 @@ def build_parser() -> argparse.ArgumentParser:
     summ.set_defaults(func=_cmd_summary)
 
     forecast.register(commands)
+    inspect.register(commands)
     return parser
 
 

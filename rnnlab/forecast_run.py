@@ -7,6 +7,7 @@ Each job takes plain options, prints what it does, and writes into a run folder:
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import time
 from dataclasses import dataclass
@@ -14,8 +15,9 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import torch
 
-from rnnlab.checkpoint import atomic_write_text
+from rnnlab.checkpoint import atomic_write_bytes, atomic_write_text
 from rnnlab.data.datasets import BUILTINS, BuiltinSeries, load_builtin
 from rnnlab.data.series import SeriesSpec, read_table
 from rnnlab.errors import RnnlabError
@@ -132,35 +134,64 @@ def evaluate_and_report(
     )
     log(format_table([model_row, *baselines], title))
     if run_dir is not None:
-        table = [
-            {"name": r.name, **r.metrics, "params": r.params, "seconds": r.seconds} for r in [model_row, *baselines]
-        ]
+        rows = sorted([model_row, *baselines], key=lambda r: (r is not model_row, r.metrics["mase"]))
+        table = [{"name": r.name, **r.metrics, "params": r.params, "seconds": r.seconds} for r in rows]
         atomic_write_text(run_dir / "evaluation.json", json.dumps({"source": source, "rows": table}, indent=2))
-        write_plots(forecaster, data, forecasts, origins, run_dir, source)
-        log(f"run folder: {run_dir} (best.safetensors, metrics.jsonl, evaluation.json, forecast.png, training.png)")
+        write_plots(forecaster, data, forecasts, origins, run_dir, source, table)
+        log(f"run folder: {run_dir} (report.html, best.safetensors, metrics.jsonl, evaluation.json, forecast.png)")
     return model_row, baselines
 
 
-def write_plots(forecaster: Forecaster, data, forecasts: np.ndarray, origins: np.ndarray, run_dir: Path, source: str):
-    from rnnlab.inspection.plots import forecast_plot, save_figure, training_curves
+def write_plots(
+    forecaster: Forecaster, data, forecasts: np.ndarray, origins: np.ndarray, run_dir: Path, source: str, table: list
+) -> None:
+    """forecast.png, training.png and report.html (those two, gate heatmaps of the last test window, the table)."""
+    from rnnlab.inspection.plots import figure_png, forecast_plot, gate_heatmaps, hidden_states, training_curves
+    from rnnlab.inspection.report import Report
+    from rnnlab.inspection.trace import trace_model
 
     truth = data.series.targets[:, 0]
     x = data.series.times if data.series.times is not None else np.arange(len(truth))
-    horizon = forecaster.config.horizon
+    horizon, lookback, cell = forecaster.config.horizon, forecaster.config.lookback, forecaster.config.cell
     shown = origins[-3:]
     start = max(0, int(shown[0]) - 4 * horizon)
     end = int(shown[-1]) + horizon
     lines = {f"forecast from {x[o]}": (x[o : o + horizon], forecasts[len(origins) - len(shown) + i, :, 0])
              for i, o in enumerate(shown)}  # fmt: skip
-    fig = forecast_plot(
+    pngs = {"forecast.png": figure_png(forecast_plot(
         x[start : shown[0]], truth[start : shown[0]], lines, truth=(x[shown[0] : end], truth[shown[0] : end]),
-        title=f"{source}: {forecaster.config.cell} forecasts at the last {len(shown)} test origins",
-        ylabel=forecaster.spec.targets[0],
-    )  # fmt: skip
-    save_figure(fig, run_dir / "forecast.png")
+        title=f"{source}: {cell} forecasts at the last {len(shown)} test origins", ylabel=forecaster.spec.targets[0],
+    ))}  # fmt: skip
     if forecaster.result is not None and forecaster.result.history:
-        save_figure(training_curves(forecaster.result.history, title=f"{source}: {forecaster.config.cell}"),
-                    run_dir / "training.png")  # fmt: skip
+        pngs["training.png"] = figure_png(training_curves(forecaster.result.history, title=f"{source}: {cell}"))
+    for name, png in pngs.items():
+        atomic_write_bytes(run_dir / name, png)
+
+    origin = int(origins[-1])
+    window = torch.from_numpy(data.features[origin - lookback : origin])[None]  # (1, L, F)
+    gates = trace_model(forecaster.net, window)[0].trace[0, 0]
+    labels = [f"{v:.4g}" for v in truth[origin - lookback : origin]]
+    report = Report(f"forecast: {source}, {cell}")
+    report.notes.append(
+        f"Rolling-origin evaluation on the last {len(truth) - int(origins[0])} points; every method forecasts "
+        f"{horizon} steps from each origin using only the data before it."
+    )
+    rows = [[r["name"], r["mase"], r["mae"], r["rmse"], r["smape"], r["params"], f"{r['seconds']:.2f}"] for r in table]
+    header = ["model", "MASE", "MAE", "RMSE", "sMAPE %", "params", "time s"]
+    report.table("the model, then the baselines by MASE (time: training, or forecasting for baselines)", header, rows,
+                 highlight={0})  # fmt: skip
+    captions = {"training.png": "training curves", "forecast.png": "forecasts at the last test origins"}
+    for name, png in pngs.items():
+        report.figure(captions[name], png)
+    gate_values = {k: v[0].numpy() for k, v in gates.items() if k != "h"}  # an Elman RNN has none
+    if gate_values:
+        report.figure(
+            f"gates of the first layer on the last test window ({lookback} steps, values along the time axis)",
+            figure_png(gate_heatmaps(gate_values, labels=labels)),
+        )
+    report.figure("hidden state on the same window", figure_png(hidden_states(gates["h"][0].numpy(), labels=labels)))
+    report.config = forecaster.metadata() | {"training": dataclasses.asdict(forecaster.train_config)}
+    report.write(run_dir / "report.html")
 
 
 def evaluate_run(checkpoint: str, options: DataOptions, *, val_size, test_size, stride, mase_period, log=print):

@@ -113,7 +113,7 @@ def test_sigkill_mid_training_then_resume_finishes_and_no_checkpoint_is_ever_hal
     data = write_csv(tmp_path / "load.csv", n=3000)
     run = tmp_path / "run"
     argv = [sys.executable, "-m", "rnnlab.cli", "forecast", "train", "--data", data, "--run-dir", str(run),
-            "--hidden-size", "32", "--lookback", "48", "--horizon", "6", "--epochs", "6", "--patience", "6",
+            "--hidden-size", "32", "--lookback", "48", "--horizon", "6", "--epochs", "30", "--patience", "30",
             "--no-progress", "--checkpoint-seconds", "0", "--val-size", "200", "--test-size", "100"]  # fmt: skip
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     process = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env)
@@ -121,14 +121,14 @@ def test_sigkill_mid_training_then_resume_finishes_and_no_checkpoint_is_ever_hal
     while time.monotonic() < deadline and not (run / "best.safetensors").exists():
         time.sleep(0.05)
     for _ in range(5):  # while it saves after every batch, every checkpoint on disk loads
-        time.sleep(0.3)
+        time.sleep(0.1)
         for path in run.glob("*.safetensors"):
             load_checkpoint(path)
     process.send_signal(signal.SIGKILL)
     process.wait(timeout=30)
     assert process.returncode == -signal.SIGKILL
     _, meta = load_checkpoint(run / "last.safetensors")
-    assert meta["training"]["epoch"] < 7, "the run finished before it was killed; make it longer"
+    assert meta["training"]["epoch"] < 31, "the run finished training before it was killed; make it longer"
     for path in run.glob("*.safetensors"):
         load_checkpoint(path)  # whole, whatever the moment of the kill
 
@@ -137,7 +137,7 @@ def test_sigkill_mid_training_then_resume_finishes_and_no_checkpoint_is_ever_hal
     assert "resuming from" in resumed.stdout and "lstm (rnnlab)" in resumed.stdout
     assert not list(run.glob(".*.tmp"))
     epochs = [json.loads(line)["epoch"] for line in (run / "metrics.jsonl").read_text().splitlines()]
-    assert epochs[-1] == 6 or "early" in resumed.stdout
+    assert epochs[-1] == 30
 
 
 @pytest.mark.filterwarnings("ignore")

@@ -32,6 +32,9 @@ def training_curves(history: Sequence[dict[str, Any]], *, title: str = "training
     ax.set_xlabel("epoch")
     ax.set_ylabel("loss")
     ax.set_title(title)
+    from matplotlib.ticker import MaxNLocator
+
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.legend()
     if extra:
         for key in extra:
@@ -69,11 +72,108 @@ def forecast_plot(
 
 def save_figure(fig, path) -> None:
     """Write a figure as PNG atomically and close it."""
-    import io
-
     from rnnlab.checkpoint import atomic_write_bytes
 
+    atomic_write_bytes(path, figure_png(fig))
+
+
+def _time_labels(ax, labels: Sequence[str] | None, steps: int) -> None:
+    """The input sequence along the time axis: characters for text, values for series."""
+    if labels is None:
+        return
+    every = max(1, steps // 60)
+    ticks = list(range(0, steps, every))
+    ax.set_xticks(ticks)
+    ax.set_xticklabels([str(labels[t]) for t in ticks], fontsize=7, rotation=90 if every > 1 or steps > 40 else 0)
+
+
+def gate_heatmaps(
+    gates: dict[str, np.ndarray], *, labels: Sequence[str] | None = None, units: int = 32, title: str = "gates"
+):
+    """One heatmap per gate, unit × time, for one sequence.
+
+    Args:
+        gates: name → ``(T, H)`` activations of one sequence (e.g. ``trace[0, 0]["f"][b]``).
+        labels: the input at each step, shown along the time axis.
+        units: show at most this many units (the first ones).
+    """
+    if not gates:
+        raise ValueError("no gates to plot (an Elman RNN has none: plot its hidden states instead)")
+    plt = _pyplot()
+    names = list(gates)
+    steps = next(iter(gates.values())).shape[0]
+    size = (min(16, 4 + steps * 0.12), 1.6 + 1.5 * len(names))
+    fig, axes = plt.subplots(len(names), 1, figsize=size, squeeze=False)
+    for ax, name in zip(axes[:, 0], names):
+        values = np.asarray(gates[name])[:, :units].T  # (units, T)
+        bounded = name in ("i", "f", "o", "r", "z")  # sigmoid gates live in [0, 1]
+        limit = 1.0 if bounded else float(np.abs(values).max()) or 1.0
+        image = ax.imshow(values, aspect="auto", interpolation="nearest", cmap="viridis" if bounded else "RdBu_r",
+                          vmin=0.0 if bounded else -limit, vmax=limit)  # fmt: skip
+        ax.set_ylabel(f"{name}\nunit")
+        fig.colorbar(image, ax=ax, pad=0.01)
+        _time_labels(ax, labels, steps)
+    axes[0, 0].set_title(title)
+    axes[-1, 0].set_xlabel("time step")
+    fig.tight_layout()
+    return fig
+
+
+def hidden_states(hidden: np.ndarray, *, labels: Sequence[str] | None = None, units: int = 8, title: str = "h_t"):
+    """The evolution of a few hidden units over time for one sequence; ``hidden`` is ``(T, H)``."""
+    plt = _pyplot()
+    hidden = np.asarray(hidden)
+    busiest = np.argsort(-hidden.std(axis=0))[:units]  # the units that move most
+    fig, ax = plt.subplots(figsize=(min(16, 4 + hidden.shape[0] * 0.12), 3.6))
+    for unit in busiest:
+        ax.plot(hidden[:, unit], linewidth=1.2, label=f"unit {unit}")
+    ax.set_title(title)
+    ax.set_xlabel("time step")
+    ax.set_ylabel("h")
+    ax.legend(fontsize="x-small", ncol=4, loc="upper left")
+    _time_labels(ax, labels, hidden.shape[0])
+    fig.tight_layout()
+    return fig
+
+
+def gradient_flow_plot(curves: dict[str, np.ndarray], *, title: str = "gradient flow through time"):
+    """‖∂L/∂h_t‖ against t on a log scale, one line per cell (the loss is at the last step)."""
+    plt = _pyplot()
+    fig, ax = plt.subplots(figsize=(7, 4))
+    for name, norms in curves.items():
+        norms = np.asarray(norms, dtype=float)
+        ax.semilogy(np.arange(1, len(norms) + 1), np.where(norms > 0, norms, np.nan), label=name, linewidth=1.6)
+    ax.set_xlabel("time step t (the loss is at the last step)")
+    ax.set_ylabel("‖∂L/∂h_t‖")
+    ax.set_title(title)
+    ax.grid(True, which="major", alpha=0.3)
+    ax.legend()
+    fig.tight_layout()
+    return fig
+
+
+def attention_heatmap(weights: np.ndarray, source: Sequence[str], target: Sequence[str], *, title: str = "attention"):
+    """Attention weights ``(target steps, source steps)``: which source token each output token looked at."""
+    plt = _pyplot()
+    weights = np.asarray(weights)
+    fig, ax = plt.subplots(figsize=(1.5 + 0.4 * len(source), 1.2 + 0.35 * len(target)))
+    ax.imshow(weights, aspect="auto", cmap="Greys", vmin=0, vmax=max(weights.max(), 1e-9))
+    ax.set_xticks(range(len(source)))
+    ax.set_xticklabels(source, rotation=60, ha="right")
+    ax.set_yticks(range(len(target)))
+    ax.set_yticklabels(target)
+    ax.set_xlabel("source")
+    ax.set_ylabel("output")
+    ax.set_title(title)
+    fig.tight_layout()
+    return fig
+
+
+def figure_png(fig) -> bytes:
+    """A figure as PNG bytes (and closed)."""
+    import io
+
     buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", dpi=110)
+    fig.savefig(buffer, format="png", dpi=100)
     _pyplot().close(fig)
-    atomic_write_bytes(path, buffer.getvalue())
+    return buffer.getvalue()

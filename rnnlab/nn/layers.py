@@ -174,6 +174,11 @@ class _RecurrentLayer(nn.Module):
         return (out.transpose(0, 1) if batch_first else out), final, trace
 
     # ----- forward -------------------------------------------------------------------------------------------
+    def _record(self, trace: Trace | None, x: Any) -> None:
+        recorder = self.__dict__.get("_recorder")
+        if recorder is not None and trace is not None:
+            recorder(self, trace, x)
+
     def _check_impl(self, return_gates: bool) -> bool:
         """True when this call runs the step loop."""
         impl = checks.one_of("impl", self.impl, checks.IMPLS)
@@ -221,7 +226,9 @@ class _RecurrentLayer(nn.Module):
         lengths: Tensor | list[int] | None = None,
         return_gates: bool = False,
     ):
-        use_loop = self._check_impl(return_gates)
+        recorder = self.__dict__.get("_recorder")  # set by rnnlab.inspection.trace.record(): keep a Trace
+        use_loop = recorder is not None or self._check_impl(return_gates)
+        record = return_gates or recorder is not None
         owner = type(self).__name__
         packed = isinstance(input, PackedSequence)
         if packed:
@@ -244,7 +251,7 @@ class _RecurrentLayer(nn.Module):
         trace = None
         if packed and use_loop:
             padded, pack_lengths = pad_packed_sequence(input)  # (T, B, I) in the caller's batch order
-            out, final, trace = self._run_loop(padded, state, pack_lengths, return_gates, batch_first=False)
+            out, final, trace = self._run_loop(padded, state, pack_lengths, record, batch_first=False)
             order = input.sorted_indices
             out_sorted = out if order is None else out[:, order]  # (T, B, D*H) longest first
             data = pack_padded_sequence(out_sorted, pack_lengths if order is None else pack_lengths[order]).data
@@ -257,7 +264,7 @@ class _RecurrentLayer(nn.Module):
             steps = input.shape[1 if self.batch_first else 0]
             lengths = self._lengths(lengths, batch, steps)
             if use_loop:
-                output, final, trace = self._run_loop(input, state, lengths, return_gates, batch_first=self.batch_first)
+                output, final, trace = self._run_loop(input, state, lengths, record, batch_first=self.batch_first)
             else:
                 seq = pack_padded_sequence(input, lengths, batch_first=self.batch_first, enforce_sorted=False)
                 out_packed, final = self._run_fused(seq, _permute(state, seq.sorted_indices))
@@ -265,7 +272,7 @@ class _RecurrentLayer(nn.Module):
                 output, _ = pad_packed_sequence(out_packed, batch_first=self.batch_first, total_length=steps)
                 final = _permute(final, seq.unsorted_indices)
         elif use_loop:
-            output, final, trace = self._run_loop(input, state, None, return_gates, batch_first=self.batch_first)
+            output, final, trace = self._run_loop(input, state, None, record, batch_first=self.batch_first)
         else:
             output, final = self._run_fused(input, state)
 
@@ -273,6 +280,7 @@ class _RecurrentLayer(nn.Module):
             output = output.squeeze(0 if self.batch_first else 1)
             final = tuple(s.squeeze(1) for s in final)
         result = (output, final if self.state_count == 2 else final[0])
+        self._record(trace, input)
         return (*result, trace) if return_gates else result
 
 

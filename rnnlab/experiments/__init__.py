@@ -1,0 +1,1 @@
+"""Experiments that reproduce the classic results about recurrent networks."""
