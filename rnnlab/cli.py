@@ -16,9 +16,9 @@ USER_ERRORS = (RnnlabError, ValueError, FileNotFoundError, IsADirectoryError, Pe
 
 
 def _cmd_tour(args: argparse.Namespace) -> None:
-    from rnnlab.demo import run_demo
+    from rnnlab.tour import run_tour
 
-    run_demo(quick=args.quick, seed=args.seed)
+    run_tour(quick=args.quick, seed=args.seed)
 
 
 def _cmd_demo(args: argparse.Namespace) -> None:

@@ -37,7 +37,7 @@ def score(truth: np.ndarray, forecasts: np.ndarray, origins: np.ndarray, scales:
 
 
 def baseline_rows(
-    truth: np.ndarray, train_end: int, origins: np.ndarray, horizon: int, cycles: tuple[int, ...], scales: np.ndarray
+    truth: np.ndarray, origins: np.ndarray, horizon: int, cycles: tuple[int, ...], scales: np.ndarray
 ) -> list[Row]:
     """Naive, seasonal naive for each cycle, and ETS (seasonal with the longest cycle that fits) on ``origins``."""
     methods: list[tuple[str, object]] = [("naive", lambda h, n: naive(h, n))]
@@ -102,4 +102,4 @@ def evaluate_forecaster(
     forecasts = forecaster.forecast_at(data, origins)
     params = sum(p.numel() for p in forecaster.net.parameters())
     model_row = Row(name, score(truth, forecasts, origins, scales), params, time.perf_counter() - start)
-    return model_row, baseline_rows(truth, test_start - val_size, origins, horizon, cycles, scales), forecasts, origins
+    return model_row, baseline_rows(truth, origins, horizon, cycles, scales), forecasts, origins

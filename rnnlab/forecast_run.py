@@ -92,6 +92,7 @@ def train_run(
     stride: int | None = None,
     mase_period: int | None = None,
     log=print,
+    show_table: bool = True,
 ) -> tuple[Forecaster, Row, list[Row]]:
     """Train, evaluate beside the baselines on the test span, write plots and the table into ``run_dir``."""
     frame, spec, source, entry = load_data(options)
@@ -109,7 +110,7 @@ def train_run(
     model_row, baselines = evaluate_and_report(
         forecaster, frame, source, run_dir=Path(run_dir), val_size=val_size, test_size=test_size,
         stride=stride or config.horizon, mase_period=mase_period or (min(cycles) if cycles else 1), cycles=cycles,
-        name=f"{config.cell} (rnnlab)", seconds=seconds, log=log,
+        name=f"{config.cell} (rnnlab)", seconds=seconds, log=log, show_table=show_table,
     )  # fmt: skip
     return forecaster, model_row, baselines
 
@@ -117,6 +118,7 @@ def train_run(
 def evaluate_and_report(
     forecaster: Forecaster, frame: pd.DataFrame, source: str, *, run_dir: Path | None, val_size: int, test_size: int,
     stride: int, mase_period: int, cycles: tuple[int, ...], name: str, seconds: float | None = None, log=print,
+    show_table: bool = True,
 ) -> tuple[Row, list[Row]]:  # fmt: skip
     data = forecaster._data(frame, source)
     if test_size <= 0:
@@ -132,13 +134,15 @@ def evaluate_and_report(
         f"{source}: rolling origin, {len(origins)} origins every {stride} steps, horizon {forecaster.config.horizon}, "
         f"MASE scale = in-sample seasonal naive m={mase_period}"
     )
-    log(format_table([model_row, *baselines], title))
+    if show_table:
+        log(format_table([model_row, *baselines], title))
     if run_dir is not None:
         rows = sorted([model_row, *baselines], key=lambda r: (r is not model_row, r.metrics["mase"]))
         table = [{"name": r.name, **r.metrics, "params": r.params, "seconds": r.seconds} for r in rows]
         atomic_write_text(run_dir / "evaluation.json", json.dumps({"source": source, "rows": table}, indent=2))
         write_plots(forecaster, data, forecasts, origins, run_dir, source, table)
-        log(f"run folder: {run_dir} (report.html, best.safetensors, metrics.jsonl, evaluation.json, forecast.png)")
+        if show_table:
+            log(f"run folder: {run_dir} (report.html, best.safetensors, metrics.jsonl, evaluation.json, forecast.png)")
     return model_row, baselines
 
 
@@ -248,7 +252,7 @@ def demo_run(run_root: str | Path, *, epochs: int = 30, log=print) -> list[Row]:
         train_config = TrainConfig(epochs=epochs, patience=8, lr=2e-3, progress=False)
         log(f"--- training {cell} ---")
         forecaster, row, baselines = train_run(
-            DataOptions("electricity"), config, train_config, run_dir=run_root / cell, log=_quiet_tables(log),
+            DataOptions("electricity"), config, train_config, run_dir=run_root / cell, log=log, show_table=False,
         )  # fmt: skip
         rows.append(row)
         log(
@@ -260,15 +264,5 @@ def demo_run(run_root: str | Path, *, epochs: int = 30, log=print) -> list[Row]:
             [*rows, *baselines], "electricity, 14 origins × 48 steps (MASE scale: in-sample seasonal naive m=48)"
         )
     )
-    log(f"\nplots and checkpoints: {run_root}/<cell>/ (forecast.png, training.png, best.safetensors)")
+    log(f"\nreports, plots and checkpoints: {run_root}/<cell>/ (report.html, forecast.png, best.safetensors)")
     return [*rows, *baselines]
-
-
-def _quiet_tables(log):
-    """Pass training log lines through, hold back the per-model tables (the demo prints one table at the end)."""
-
-    def inner(line: str) -> None:
-        if not line.startswith("electricity: rolling origin") and not line.startswith("run folder"):
-            log(line)
-
-    return inner

@@ -216,6 +216,11 @@ def fit(
         if config.monitor not in scores:
             raise RnnlabError(f"the task's evaluation has no '{config.monitor}'; it has: {', '.join(scores)}")
         score = scores[config.monitor]
+        if not math.isfinite(score):
+            raise RnnlabError(
+                f"training diverged: validation {config.monitor} is {score} at epoch {epoch}; the last good "
+                f"checkpoints are kept in {run_dir}; try a lower --lr or a smaller --clip-norm"
+            )
         scheduler.step(score)
         improved = score < position["best_score"]
         result.seconds = time.perf_counter() - session_start

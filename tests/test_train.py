@@ -108,6 +108,15 @@ def test_nan_loss_stops_with_a_clear_error_and_keeps_the_good_checkpoint(tmp_pat
     assert all(torch.isfinite(t).all() for t in tensors.values())
 
 
+def test_nan_validation_score_stops_with_a_clear_error(tmp_path):
+    class NanEval(Regression):
+        def evaluate(self, model):
+            return {"val_loss": float("nan")}
+
+    with pytest.raises(RnnlabError, match="validation val_loss is nan at epoch 1"):
+        fit(Model(), NanEval(), TrainConfig(epochs=3, progress=False), tmp_path, metadata=META, log=lambda s: None)
+
+
 def test_truncated_bptt_hands_the_next_batch_a_detached_state(tmp_path):
     class Stateful(Regression):
         def loss(self, model, batch, state):

@@ -76,7 +76,7 @@ def inspect_job(
             x, labels = _encode_text(text)
         else:
             values = _series_values(data or example or "sine", 48)
-            x, labels = torch.from_numpy(values[None, :, None]).float(), [f"{v:.3g}" for v in values]
+            x, labels = torch.tensor(values[None, :, None], dtype=torch.float32), [f"{v:.3g}" for v in values]
         torch.manual_seed(0)
         model = LAYERS[cell](x.shape[-1], hidden_size, batch_first=True)
     traces = trace_model(model, x)

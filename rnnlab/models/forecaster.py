@@ -11,7 +11,7 @@ steps at once (direct multi-step), or to one step that is fed back, carrying the
 from __future__ import annotations
 
 import collections
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -351,10 +351,6 @@ class Forecaster:
         net.eval()
         transform = SeriesTransform.from_dict(meta["transform"])
         return cls(config=config, spec=spec, transform=transform, net=net, anchor=meta["anchor"], freq=meta["freq"])
-
-    def with_train_config(self, **changes: Any) -> Forecaster:
-        self.train_config = replace(self.train_config, **changes)
-        return self
 
     def _require_fitted(self) -> None:
         if self.net is None or self.transform is None:

@@ -1,4 +1,4 @@
-"""``rnnlab demo``: a short tour of the foundation on generated data.
+"""``rnnlab tour``: a short tour of the foundation on generated data.
 
 1. parameter counts of the three cells, in torch's and Keras' conventions;
 2. a Keras-like summary of a stacked bidirectional LSTM;
@@ -129,9 +129,9 @@ def step_timing(repeats: int) -> None:
     print("(bench/bench_layers.py measures this properly, for all cells and two sizes)")
 
 
-def run_demo(*, quick: bool = False, seed: int = 0) -> None:
+def run_tour(*, quick: bool = False, seed: int = 0) -> None:
     start = time.perf_counter()
-    print("rnnlab demo: the cells, the layers and the NumPy oracle")
+    print("rnnlab tour: the cells, the layers and the NumPy oracle")
     parameter_counts()
     _section("Summary of LSTM(8, 32, num_layers=2, bidirectional=True, batch_first=True) on a (4, 20, 8) batch")
     summary(LSTM(8, 32, num_layers=2, bidirectional=True, batch_first=True), torch.randn(4, 20, 8))
