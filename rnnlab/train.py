@@ -178,73 +178,83 @@ def fit(
 
     start_epoch, skip = position["epoch"], position["batch"]
     session_start = time.perf_counter() - result.seconds
-    for epoch in range(start_epoch, config.epochs + 1):
-        model.train()
-        generator = torch.Generator().manual_seed(config.seed * 100_003 + epoch)
-        batches = list(task.batches(epoch, generator))
-        state, losses, samples, epoch_start, last_save = None, [], 0, time.perf_counter(), time.perf_counter()
-        for index, batch in enumerate(_progress(batches, epoch, config), start=1):
-            if index <= skip:  # a resumed epoch: these batches were done before the interruption
-                continue
-            loss, state = task.loss(model, batch, state)
-            if not torch.isfinite(loss):
+    done = (start_epoch, skip)  # (epoch, batches finished in it): where an interrupted run stands
+    try:
+        for epoch in range(start_epoch, config.epochs + 1):
+            model.train()
+            generator = torch.Generator().manual_seed(config.seed * 100_003 + epoch)
+            batches = list(task.batches(epoch, generator))
+            state, losses, samples, epoch_start, last_save = None, [], 0, time.perf_counter(), time.perf_counter()
+            for index, batch in enumerate(_progress(batches, epoch, config), start=1):
+                if index <= skip:  # a resumed epoch: these batches were done before the interruption
+                    continue
+                loss, state = task.loss(model, batch, state)
+                if not torch.isfinite(loss):
+                    raise RnnlabError(
+                        f"training diverged: the loss is {loss.item()} at epoch {epoch}, batch {index}; the last good "
+                        f"checkpoints are kept in {run_dir}; try a lower --lr or a smaller --clip-norm"
+                    )
+                optimizer.zero_grad(set_to_none=True)
+                loss.backward()
+                if config.clip_norm > 0:
+                    nn.utils.clip_grad_norm_(model.parameters(), config.clip_norm)
+                optimizer.step()
+                done = (epoch, index)
+                state = _detach(state)  # truncated BPTT: the state flows on, its gradient stops here
+                position["step"] += 1
+                losses.append(loss.item())
+                samples += task.batch_size(batch)
+                if time.perf_counter() - last_save >= config.checkpoint_seconds:
+                    result.seconds = time.perf_counter() - session_start
+                    save_last(epoch, index)
+                    last_save = time.perf_counter()
+                if config.max_seconds and time.perf_counter() - session_start >= config.max_seconds:
+                    break
+            skip = 0
+            train_seconds = time.perf_counter() - epoch_start
+
+            model.eval()
+            with torch.no_grad():
+                scores = task.evaluate(model)
+            if config.monitor not in scores:
+                raise RnnlabError(f"the task's evaluation has no '{config.monitor}'; it has: {', '.join(scores)}")
+            score = scores[config.monitor]
+            if not math.isfinite(score):
                 raise RnnlabError(
-                    f"training diverged: the loss is {loss.item()} at epoch {epoch}, batch {index}; the last good "
+                    f"training diverged: validation {config.monitor} is {score} at epoch {epoch}; the last good "
                     f"checkpoints are kept in {run_dir}; try a lower --lr or a smaller --clip-norm"
                 )
-            optimizer.zero_grad(set_to_none=True)
-            loss.backward()
-            if config.clip_norm > 0:
-                nn.utils.clip_grad_norm_(model.parameters(), config.clip_norm)
-            optimizer.step()
-            state = _detach(state)  # truncated BPTT: the state flows on, its gradient stops here
-            position["step"] += 1
-            losses.append(loss.item())
-            samples += task.batch_size(batch)
-            if time.perf_counter() - last_save >= config.checkpoint_seconds:
-                result.seconds = time.perf_counter() - session_start
-                save_last(epoch, index)
-                last_save = time.perf_counter()
-            if config.max_seconds and time.perf_counter() - session_start >= config.max_seconds:
+            scheduler.step(score)
+            improved = score < position["best_score"]
+            result.seconds = time.perf_counter() - session_start
+            entry = {"epoch": epoch, "epochs": config.epochs, "step": position["step"]}
+            entry |= {"train_loss": sum(losses) / max(len(losses), 1), **{f"{k}": float(v) for k, v in scores.items()}}
+            entry |= {"lr": optimizer.param_groups[0]["lr"], "samples_per_s": samples / max(train_seconds, 1e-9)}
+            entry |= {"time_s": result.seconds}
+            if improved:
+                position["best_score"], position["bad_epochs"] = score, 0
+                result.best_epoch, result.best = epoch, {k: float(v) for k, v in scores.items()}
+                save_checkpoint(best_path, with_prefix("model", model.state_dict()), {**metadata, "best": entry})
+                entry["best"] = "*"
+            else:
+                position["bad_epochs"] += 1
+            result.history.append(entry)
+            write_log(entry)
+            timed_out = bool(config.max_seconds) and result.seconds >= config.max_seconds
+            save_last(epoch + 1, 0)
+            done = (epoch + 1, 0)
+            if position["bad_epochs"] >= config.patience:
+                result.stopped = "early stopping"
                 break
-        skip = 0
-        train_seconds = time.perf_counter() - epoch_start
+            if timed_out:
+                result.stopped = "time limit"
+                break
 
-        model.eval()
-        with torch.no_grad():
-            scores = task.evaluate(model)
-        if config.monitor not in scores:
-            raise RnnlabError(f"the task's evaluation has no '{config.monitor}'; it has: {', '.join(scores)}")
-        score = scores[config.monitor]
-        if not math.isfinite(score):
-            raise RnnlabError(
-                f"training diverged: validation {config.monitor} is {score} at epoch {epoch}; the last good "
-                f"checkpoints are kept in {run_dir}; try a lower --lr or a smaller --clip-norm"
-            )
-        scheduler.step(score)
-        improved = score < position["best_score"]
+    except KeyboardInterrupt:  # Ctrl-C: keep the exact position, so that --resume loses nothing
         result.seconds = time.perf_counter() - session_start
-        entry = {"epoch": epoch, "epochs": config.epochs, "step": position["step"]}
-        entry |= {"train_loss": sum(losses) / max(len(losses), 1), **{f"{k}": float(v) for k, v in scores.items()}}
-        entry |= {"lr": optimizer.param_groups[0]["lr"], "samples_per_s": samples / max(train_seconds, 1e-9)}
-        entry |= {"time_s": result.seconds}
-        if improved:
-            position["best_score"], position["bad_epochs"] = score, 0
-            result.best_epoch, result.best = epoch, {k: float(v) for k, v in scores.items()}
-            save_checkpoint(best_path, with_prefix("model", model.state_dict()), {**metadata, "best": entry})
-            entry["best"] = "*"
-        else:
-            position["bad_epochs"] += 1
-        result.history.append(entry)
-        write_log(entry)
-        timed_out = bool(config.max_seconds) and result.seconds >= config.max_seconds
-        save_last(epoch + 1, 0)
-        if position["bad_epochs"] >= config.patience:
-            result.stopped = "early stopping"
-            break
-        if timed_out:
-            result.stopped = "time limit"
-            break
+        save_last(*done)
+        log(f"interrupted at epoch {done[0]}, batch {done[1]}; saved {last_path}; continue with --resume")
+        raise
 
     tensors, _ = load_checkpoint(best_path)
     model.load_state_dict(strip_prefix("model", tensors))

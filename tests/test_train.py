@@ -72,6 +72,36 @@ def test_resumed_run_ends_with_the_same_weights_as_an_uninterrupted_one(tmp_path
     assert [entry["epoch"] for entry in lines] == [1, 2, 3, 4]
 
 
+def test_ctrl_c_saves_the_exact_position_and_resume_loses_nothing(tmp_path):
+    class Interrupted(Regression):
+        calls = 0
+
+        def loss(self, model, batch, state):
+            Interrupted.calls += 1
+            if Interrupted.calls == 13:  # epoch 2 (8 batches each), batch 5
+                raise KeyboardInterrupt
+            return super().loss(model, batch, state)
+
+    straight = Model()
+    fit(
+        straight, Regression(), TrainConfig(epochs=3, progress=False), tmp_path / "a", metadata=META, log=lambda s: None
+    )
+    printed = []
+    with pytest.raises(KeyboardInterrupt):
+        fit(Model(), Interrupted(), TrainConfig(epochs=3, progress=False), tmp_path / "b", metadata=META,
+            log=printed.append)  # fmt: skip
+    assert "interrupted at epoch 2, batch 4" in printed[-1]
+    _, meta = load_checkpoint(tmp_path / "b" / "last.safetensors")
+    assert (meta["training"]["epoch"], meta["training"]["batch"]) == (2, 4)
+    resumed = Model()
+    fit(resumed, Regression(), TrainConfig(epochs=3, progress=False), tmp_path / "b", metadata=META, resume=True,
+        log=lambda s: None)  # fmt: skip
+    a, _ = load_checkpoint(tmp_path / "a" / "last.safetensors")
+    b, _ = load_checkpoint(tmp_path / "b" / "last.safetensors")
+    for key in (k for k in a if k.startswith("model.")):
+        torch.testing.assert_close(a[key], b[key], rtol=0, atol=0)
+
+
 def test_a_run_dir_with_a_checkpoint_is_not_overwritten_without_resume(tmp_path):
     fit(Model(), Regression(), TrainConfig(epochs=1, progress=False), tmp_path, metadata=META, log=lambda s: None)
     before = (tmp_path / "best.safetensors").read_bytes()
