@@ -246,18 +246,18 @@ class Forecaster:
 
     def _rollout(self, window: Tensor, data: _Data, origin: int) -> np.ndarray:
         """Recursive forecast: predict one step, append it, feed its features back with the carried state."""
+        transform = self.transform
         history = data.series.targets[:origin].copy()  # (o, K), grows by one row per step
-        reach = self.transform.warmup + 1
         z, state = self.net(window)  # (1, 1, K)
         for h in range(self.config.horizon):
-            value = self.transform.inverse(z[0].numpy(), history, len(history))  # (1, K)
+            value = transform.inverse(z[0].numpy(), history, len(history))  # (1, K)
             history = np.concatenate([history, value])
             if h == self.config.horizon - 1:
                 break
-            step = np.array([data.steps[origin - 1] + h + 1])
-            tail = history[-reach:]
-            row = self.transform.features(tail, np.zeros((len(tail), 0)), np.r_[np.zeros(len(tail) - 1), step])[-1:]
-            z, state = self.net(torch.from_numpy(row)[None], state)  # (1, 1, K)
+            # the fed-back row: the change from y_{t-1} (base 'last') or y_{t-m} ('seasonal'), as in training
+            reference = {"none": None, "last": history[-2], "seasonal": history[-1 - transform.period]}[transform.base]
+            row = transform.feature_row(history[-1], reference, int(data.steps[origin - 1]) + h + 1)  # (F,)
+            z, state = self.net(torch.from_numpy(row)[None, None], state)  # (1, 1, K)
         return history[origin:]
 
     def predict(self, frame: pd.DataFrame, *, source: str = "data") -> pd.DataFrame:
