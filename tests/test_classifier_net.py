@@ -39,3 +39,39 @@ def test_bad_configurations_quote_the_value():
         ClassifierConfig(pooling="attention")
     with pytest.raises(ValueError, match="exactly one"):
         SequenceClassifierNet(ClassifierConfig(), classes=2)
+
+
+def test_text_classifier_learns_word_polarity_and_round_trips_through_its_checkpoint(tmp_path):
+    from rnnlab.models.classifier import TextClassifier
+    from rnnlab.train import TrainConfig
+
+    good, bad = ["great", "fine", "lovely", "superb"], ["awful", "dull", "poor", "bland"]
+    rng = torch.Generator().manual_seed(0)
+
+    def sample(n):
+        texts, labels = [], []
+        for _ in range(n):
+            positive = bool(torch.randint(0, 2, (1,), generator=rng))
+            words = good if positive else bad
+            filler = ["the", "film", "was", "really", "a", "plot"]
+            sentence = [filler[int(i)] for i in torch.randint(0, 6, (4,), generator=rng)]
+            sentence.insert(
+                int(torch.randint(0, 4, (1,), generator=rng)), words[int(torch.randint(0, 4, (1,), generator=rng))]
+            )
+            texts.append(" ".join(sentence))
+            labels.append("pos" if positive else "neg")
+        return texts, labels
+
+    texts, labels = sample(400)
+    val_texts, val_labels = sample(100)
+    config = ClassifierConfig(hidden_size=16, embedding_dim=16, dropout=0.1)
+    classifier = TextClassifier(config).fit(texts, labels, val_texts=val_texts, val_labels=val_labels,
+                                            run_dir=tmp_path, train_config=TrainConfig(epochs=8, lr=1e-2,
+                                            monitor="val_error", progress=False), log=lambda s: None)  # fmt: skip
+    assert classifier.predict(["the film was superb", "a dull plot"]) == ["pos", "neg"]
+    words, probabilities = classifier.prefix_probabilities("the plot was lovely")
+    assert words == ["the", "plot", "was", "lovely"] and probabilities.shape == (4, 2)
+    assert probabilities[-1, classifier.classes.index("pos")] > 0.5
+    loaded = TextClassifier.load(tmp_path / "best.safetensors")
+    texts_to_check = ["the film was superb", "really bland"]
+    assert (loaded.predict_proba(texts_to_check) == classifier.predict_proba(texts_to_check)).all()

@@ -12,8 +12,9 @@ the fused path, masking on the loop), and the pooling ignores the steps past eac
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
+import numpy as np
 import torch
 from torch import Tensor, nn
 
@@ -87,3 +88,123 @@ class SequenceClassifierNet(nn.Module):
         outputs, _ = self.rnn(self.dropout(inputs), lengths=lengths)  # (B, T, D*H), zero past each length
         pooled = pool(outputs, lengths, self.config.pooling, bidirectional=self.config.bidirectional)
         return self.head(self.dropout(pooled))  # (B, C)
+
+
+class _TextTask:
+    """The :class:`~rnnlab.train.TrainingTask` of text classification: shuffled batches cut to their longest text."""
+
+    def __init__(self, train: tuple[Tensor, Tensor, Tensor], val: tuple[Tensor, Tensor, Tensor], batch: int) -> None:
+        self.train, self.val, self.batch = train, val, batch
+
+    def batches(self, epoch: int, generator: torch.Generator):
+        order = torch.randperm(len(self.train[0]), generator=generator)
+        return [order[i : i + self.batch] for i in range(0, len(order), self.batch)]
+
+    def loss(self, model: nn.Module, batch: Tensor, state):
+        tokens, lengths, labels = (t[batch] for t in self.train)
+        logits = model(tokens[:, : int(lengths.max())], lengths)  # (B, C)
+        return nn.functional.cross_entropy(logits, labels), None
+
+    def evaluate(self, model: nn.Module) -> dict[str, float]:
+        tokens, lengths, labels = self.val
+        logits = torch.cat([model(tokens[i : i + 512], lengths[i : i + 512]) for i in range(0, len(tokens), 512)])
+        accuracy = (logits.argmax(-1) == labels).float().mean().item()
+        loss = nn.functional.cross_entropy(logits, labels).item()
+        return {"val_loss": loss, "val_accuracy": accuracy, "val_error": 1.0 - accuracy}
+
+    def batch_size(self, batch: Tensor) -> int:
+        return len(batch)
+
+
+def encode_texts(vocab, texts: list[str], max_length: int) -> tuple[Tensor, Tensor]:
+    """Token ids ``(N, T)`` padded with 0 and lengths ``(N,)``; a text with no known word keeps one ``<unk>``."""
+    from rnnlab.data.text import UNK, word_tokens
+
+    ids = [vocab.encode(word_tokens(t))[:max_length] or [vocab.id(UNK)] for t in texts]
+    lengths = torch.tensor([len(i) for i in ids])
+    tokens = torch.zeros(len(ids), int(lengths.max()), dtype=torch.long)
+    for row, sequence in enumerate(ids):
+        tokens[row, : len(sequence)] = torch.tensor(sequence)
+    return tokens, lengths
+
+
+@dataclass
+class TextClassifier:
+    """Words → classes: ``TextClassifier(config).fit(labelled, run_dir=...)``, then ``predict`` / ``predict_proba``.
+
+    The vocabulary is built from the training part only (``max_vocab`` words, the rest ``<unk>``); texts are cut at
+    ``max_length`` words. Early stopping watches the validation error (``train_config.monitor``).
+    """
+
+    config: ClassifierConfig = field(default_factory=ClassifierConfig)
+    max_vocab: int = 20_000  # words kept, specials included
+    max_length: int = 200  # words per text, at most
+    batch_size: int = 64
+    vocab: object = None  # rnnlab.data.text.Vocabulary once fitted
+    classes: list[str] | None = None
+    net: SequenceClassifierNet | None = None
+
+    def fit(self, texts: list[str], labels: list[str], *, val_texts: list[str], val_labels: list[str], run_dir,
+            train_config=None, log=print) -> TextClassifier:  # fmt: skip
+        from rnnlab.data.text import Vocabulary, word_tokens
+        from rnnlab.train import TrainConfig, fit
+
+        train_config = train_config or TrainConfig(monitor="val_error", patience=4, lr=3e-3)
+        self.classes = sorted(set(labels))
+        unseen = sorted(set(val_labels) - set(self.classes))
+        if unseen:
+            raise ValueError(f"validation labels {unseen} do not occur in the training part")
+        self.vocab = Vocabulary.build((word_tokens(t) for t in texts), max_size=self.max_vocab)
+        index = {c: i for i, c in enumerate(self.classes)}
+        train = (*encode_texts(self.vocab, texts, self.max_length), torch.tensor([index[y] for y in labels]))
+        val = (*encode_texts(self.vocab, val_texts, self.max_length), torch.tensor([index[y] for y in val_labels]))
+        torch.manual_seed(train_config.seed)
+        self.net = SequenceClassifierNet(self.config, classes=len(self.classes), vocab_size=len(self.vocab))
+        metadata = {"task": "classify", "model": {"vocab_size": len(self.vocab), "classes": self.classes,
+                    **self.config.__dict__}, "vocab": self.vocab.to_json()}  # fmt: skip
+        self.result = fit(self.net, _TextTask(train, val, self.batch_size), train_config, run_dir, metadata=metadata,
+                          log=log)  # fmt: skip
+        self.net.eval()
+        return self
+
+    @torch.no_grad()
+    def predict_proba(self, texts: list[str]):
+        """Class probabilities ``(N, C)`` as a NumPy array, columns in the order of ``classes``."""
+        if self.net is None:
+            raise ValueError("this classifier is not trained")
+        self.net.eval()
+        tokens, lengths = encode_texts(self.vocab, texts, self.max_length)
+        chunks = [self.net(tokens[i : i + 512], lengths[i : i + 512]) for i in range(0, len(tokens), 512)]
+        return torch.cat(chunks).softmax(-1).numpy()
+
+    def predict(self, texts: list[str]) -> list[str]:
+        return [self.classes[i] for i in self.predict_proba(texts).argmax(axis=1)]
+
+    @torch.no_grad()
+    def prefix_probabilities(self, text: str) -> tuple[list[str], np.ndarray]:
+        """The words of ``text`` and the class probabilities after each prefix ``(T, C)``: how the prediction
+        evolves along the sentence ("not" flipping "good")."""
+        from rnnlab.data.text import word_tokens
+
+        words = word_tokens(text)[: self.max_length] or ["<unk>"]
+        prefixes = [" ".join(words[: t + 1]) for t in range(len(words))]
+        return words, self.predict_proba(prefixes)
+
+    @classmethod
+    def load(cls, path) -> TextClassifier:
+        """A classifier from the ``best.safetensors`` of its run (weights, config and vocabulary; no pickle)."""
+        from rnnlab.checkpoint import load_checkpoint, strip_prefix
+        from rnnlab.data.text import Vocabulary
+        from rnnlab.errors import RnnlabError
+
+        tensors, meta = load_checkpoint(path, task="classify")
+        try:
+            model = dict(meta["model"])
+            vocab_size, classes = model.pop("vocab_size"), model.pop("classes")
+            config = ClassifierConfig(**model)
+            net = SequenceClassifierNet(config, classes=len(classes), vocab_size=vocab_size)
+            net.load_state_dict(strip_prefix("model", tensors))
+        except (KeyError, TypeError, RuntimeError, ValueError) as exc:
+            raise RnnlabError(f"{path} does not hold a usable text classifier: {str(exc).splitlines()[0]}") from exc
+        net.eval()
+        return cls(config=config, vocab=Vocabulary.from_json(meta["vocab"]), classes=classes, net=net)
