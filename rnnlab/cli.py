@@ -9,7 +9,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from rnnlab.commands import forecast, inspect
+from rnnlab.commands import classify, forecast, inspect
 from rnnlab.errors import RnnlabError
 
 USER_ERRORS = (RnnlabError, ValueError, FileNotFoundError, IsADirectoryError, PermissionError)
@@ -70,6 +70,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     forecast.register(commands)
     inspect.register(commands)
+    classify.register(commands)
     return parser
 
 

@@ -177,3 +177,37 @@ def figure_png(fig) -> bytes:
     fig.savefig(buffer, format="png", dpi=100)
     _pyplot().close(fig)
     return buffer.getvalue()
+
+
+def confusion_plot(matrix: np.ndarray, classes: Sequence[str], *, title: str = "confusion matrix"):
+    """Counts ``(C, C)``, rows the true class, columns the predicted one."""
+    plt = _pyplot()
+    matrix = np.asarray(matrix)
+    fig, ax = plt.subplots(figsize=(2.2 + 0.7 * len(classes), 1.8 + 0.6 * len(classes)))
+    ax.imshow(matrix, cmap="Blues")
+    for (i, j), count in np.ndenumerate(matrix):
+        ax.text(j, i, str(count), ha="center", va="center", color="white" if count > matrix.max() / 2 else "black")
+    ax.set_xticks(range(len(classes)))
+    ax.set_xticklabels(classes, rotation=45, ha="right")
+    ax.set_yticks(range(len(classes)))
+    ax.set_yticklabels(classes)
+    ax.set_xlabel("predicted")
+    ax.set_ylabel("true")
+    ax.set_title(title)
+    fig.tight_layout()
+    return fig
+
+
+def prefix_plot(words: Sequence[str], probabilities: np.ndarray, classes: Sequence[str]):
+    """The probability of each class after each word: how the prediction evolves along the sentence."""
+    plt = _pyplot()
+    fig, ax = plt.subplots(figsize=(min(14, 2 + 0.45 * len(words)), 3))
+    for k, name in enumerate(classes):
+        ax.plot(np.asarray(probabilities)[:, k], marker="o", label=name)
+    ax.set_xticks(range(len(words)))
+    ax.set_xticklabels(words, rotation=60, ha="right")
+    ax.set_ylim(0, 1)
+    ax.set_ylabel("probability")
+    ax.legend(fontsize="small")
+    fig.tight_layout()
+    return fig

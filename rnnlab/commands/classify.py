@@ -1,0 +1,76 @@
+"""``rnnlab classify train | predict``: arguments in, a call to :mod:`rnnlab.classify_run`."""
+
+from __future__ import annotations
+
+import argparse
+from datetime import datetime
+
+
+def _class_files(text: str) -> dict[str, str]:
+    pairs = [p for p in text.split(",") if p.strip()]
+    if not all("=" in p for p in pairs):
+        raise argparse.ArgumentTypeError(f"expected LABEL=FILE,LABEL=FILE, got {text!r}")
+    return dict(p.split("=", 1) for p in pairs)
+
+
+def register(commands) -> None:
+    classify = commands.add_parser("classify", help="sequence classification of texts")
+    sub = classify.add_subparsers(dest="classify_command", required=True, metavar="ACTION")
+
+    train = sub.add_parser("train", help="train a text classifier, evaluate it beside TF-IDF + logistic regression")
+    train.add_argument("--data", default=None, help="a CSV/TSV/Parquet table with a text and a label column")
+    train.add_argument("--text-column", default="text")
+    train.add_argument("--label-column", default="label")
+    train.add_argument("--class-files", type=_class_files, default=None,
+                       help="one file per class, one text a line: pos=rt-polarity.pos,neg=rt-polarity.neg")  # fmt: skip
+    train.add_argument("--encoding", default="utf-8", help="of --class-files (e.g. latin-1)")
+    train.add_argument("--cell", choices=("lstm", "gru", "rnn"), default="lstm")
+    train.add_argument("--hidden-size", type=int, default=64, help="per direction (default 64)")
+    train.add_argument("--layers", type=int, default=1)
+    train.add_argument("--unidirectional", action="store_true", help="read left to right only")
+    train.add_argument("--pooling", choices=("last", "mean", "max", "meanmax"), default="meanmax")
+    train.add_argument("--embedding-dim", type=int, default=128)
+    train.add_argument("--dropout", type=float, default=0.4)
+    train.add_argument("--epochs", type=int, default=12)
+    train.add_argument("--lr", type=float, default=3e-3)
+    train.add_argument("--patience", type=int, default=4, help="epochs without a better validation accuracy")
+    train.add_argument("--seed", type=int, default=0)
+    train.add_argument("--test-fraction", type=float, default=0.1)
+    train.add_argument("--val-fraction", type=float, default=0.1)
+    train.add_argument("--run-dir", default=None, help="default runs/classify-<time>")
+    train.add_argument("--no-progress", action="store_true")
+    train.set_defaults(func=_train)
+
+    predict = sub.add_parser("predict", help="labels and probabilities for texts")
+    predict.add_argument("--checkpoint", required=True, help="best.safetensors of a classify run")
+    predict.add_argument("texts", nargs="*", help="texts to classify")
+    predict.add_argument("--input", default=None, help="a file of texts, one a line")
+    predict.add_argument("--encoding", default="utf-8")
+    predict.add_argument("--output", default=None, help="CSV to write (default: print)")
+    predict.set_defaults(func=_predict)
+
+
+def _train(args: argparse.Namespace) -> None:
+    from rnnlab.classify_run import load_labelled, train_run
+    from rnnlab.models.classifier import ClassifierConfig
+    from rnnlab.train import TrainConfig
+
+    examples = load_labelled(args.data, args.class_files, text=args.text_column, label=args.label_column,
+                             encoding=args.encoding)  # fmt: skip
+    config = ClassifierConfig(cell=args.cell, hidden_size=args.hidden_size, num_layers=args.layers,
+                              bidirectional=not args.unidirectional, pooling=args.pooling,
+                              embedding_dim=args.embedding_dim, dropout=args.dropout)  # fmt: skip
+    train_config = TrainConfig(epochs=args.epochs, lr=args.lr, patience=args.patience, seed=args.seed,
+                               monitor="val_error", progress=not args.no_progress)  # fmt: skip
+    train_run(examples, config, train_config, run_dir=args.run_dir or f"runs/classify-{datetime.now():%Y%m%d-%H%M%S}",
+              test_fraction=args.test_fraction, val_fraction=args.val_fraction)  # fmt: skip
+
+
+def _predict(args: argparse.Namespace) -> None:
+    from rnnlab.classify_run import predict_run
+    from rnnlab.data.text import read_text
+
+    texts = list(args.texts)
+    if args.input:
+        texts += [line for line in read_text(args.input, encoding=args.encoding).splitlines() if line.strip()]
+    predict_run(args.checkpoint, texts, args.output)

@@ -1,0 +1,78 @@
+"""``rnnlab classify``: train → report → predict on a small table, and one-line errors for bad input."""
+
+from __future__ import annotations
+
+import random
+
+import pandas as pd
+import pytest
+
+from rnnlab.cli import main
+
+GOOD, BAD = ["great", "lovely", "superb", "moving"], ["awful", "dull", "poor", "bland"]
+
+
+def write_reviews(path, n: int = 300) -> str:
+    rng = random.Random(0)
+    rows = []
+    for _ in range(n):
+        positive = rng.random() < 0.5
+        words = [rng.choice(["the", "film", "was", "a", "plot", "really"]) for _ in range(5)]
+        words.insert(rng.randrange(5), rng.choice(GOOD if positive else BAD))
+        rows.append({"review": " ".join(words), "sentiment": "pos" if positive else "neg"})
+    pd.DataFrame(rows).to_csv(path, index=False)
+    return str(path)
+
+
+def run(capsys, *args):
+    code = main(list(args))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_train_report_and_predict(tmp_path, capsys):
+    data = write_reviews(tmp_path / "reviews.csv")
+    run_dir = tmp_path / "run"
+    code, out, _ = run(capsys, "classify", "train", "--data", data, "--text-column", "review", "--label-column",
+                       "sentiment", "--epochs", "6", "--lr", "1e-2", "--hidden-size", "16", "--embedding-dim", "16",
+                       "--no-progress", "--run-dir", str(run_dir))  # fmt: skip
+    assert code == 0, out
+    assert "lstm (rnnlab)" in out and "tf-idf + logistic regression" in out and "confusion matrix" in out
+    for name in ("best.safetensors", "metrics.jsonl", "evaluation.json", "report.html"):
+        assert (run_dir / name).is_file(), name
+    assert "word by word" in (run_dir / "report.html").read_text()
+    output = tmp_path / "labels.csv"
+    code, out, _ = run(capsys, "classify", "predict", "--checkpoint", str(run_dir / "best.safetensors"),
+                       "a superb film", "the plot was dull", "--output", str(output))  # fmt: skip
+    assert code == 0
+    predictions = pd.read_csv(output)
+    assert list(predictions.columns) == ["text", "label", "p_neg", "p_pos"]
+    assert predictions["label"].tolist() == ["pos", "neg"]
+
+
+@pytest.mark.parametrize(
+    ("frame", "options", "message"),
+    [
+        (
+            {"review": ["a", "b", "c"]},
+            ["--text-column", "review"],
+            "column 'label' not found in .*; columns are: review",
+        ),
+        ({"text": ["a", "b", "c"], "label": ["x", "x", "x"]}, [], r"a single class \('x'\)"),
+        ({"text": ["a", " ", "c", "d"], "label": ["x", "y", "x", "y"]}, [], r"1 empty texts \(line 3\)"),
+    ],
+)
+def test_bad_training_data_is_a_one_line_error(tmp_path, capsys, frame, options, message):
+    pd.DataFrame(frame).to_csv(tmp_path / "d.csv", index=False)
+    code, _, err = run(capsys, "classify", "train", "--data", str(tmp_path / "d.csv"), *options)
+    assert code == 2
+    assert len(err.strip().splitlines()) == 1
+    assert pd.Series([err]).str.contains(message, regex=True).all(), err
+
+
+def test_predict_with_a_forecast_checkpoint_or_no_text_is_refused(tmp_path, capsys):
+    from rnnlab.checkpoint import save_checkpoint
+
+    save_checkpoint(tmp_path / "f.safetensors", {}, {"task": "forecast"})
+    code, _, err = run(capsys, "classify", "predict", "--checkpoint", str(tmp_path / "f.safetensors"), "hi")
+    assert code == 2 and "'forecast' task, not of 'classify'" in err
