@@ -24,16 +24,22 @@ def register(commands) -> None:
     train.add_argument("--class-files", type=_class_files, default=None,
                        help="one file per class, one text a line: pos=rt-polarity.pos,neg=rt-polarity.neg")  # fmt: skip
     train.add_argument("--encoding", default="utf-8", help="of --class-files (e.g. latin-1)")
+    train.add_argument("--builtin", default=None,
+                       help="a UCR/UEA sequence set shipped by sktime, on its standard split: japanese-vowels, "
+                            "basic-motions, gunpoint, italy-power-demand, arrowhead")  # fmt: skip
+    train.add_argument("--class-weights", choices=("none", "balanced"), default="none",
+                       help="weigh the loss by inverse class frequency (for imbalanced labels)")  # fmt: skip
     train.add_argument("--cell", choices=("lstm", "gru", "rnn"), default="lstm")
     train.add_argument("--hidden-size", type=int, default=64, help="per direction (default 64)")
     train.add_argument("--layers", type=int, default=1)
     train.add_argument("--unidirectional", action="store_true", help="read left to right only")
     train.add_argument("--pooling", choices=("last", "mean", "max", "meanmax"), default="meanmax")
     train.add_argument("--embedding-dim", type=int, default=128)
-    train.add_argument("--dropout", type=float, default=0.4)
-    train.add_argument("--epochs", type=int, default=12)
+    train.add_argument("--dropout", type=float, default=None, help="default 0.4 for texts, 0.2 for --builtin")
+    train.add_argument("--epochs", type=int, default=None, help="at most (default 12 for texts, 60 for --builtin)")
     train.add_argument("--lr", type=float, default=3e-3)
-    train.add_argument("--patience", type=int, default=4, help="epochs without a better validation accuracy")
+    train.add_argument("--patience", type=int, default=None,
+                       help="epochs without a better validation accuracy (4 for texts, 15 for --builtin)")  # fmt: skip
     train.add_argument("--seed", type=int, default=0)
     train.add_argument("--test-fraction", type=float, default=0.1)
     train.add_argument("--val-fraction", type=float, default=0.1)
@@ -55,15 +61,26 @@ def _train(args: argparse.Namespace) -> None:
     from rnnlab.models.classifier import ClassifierConfig
     from rnnlab.train import TrainConfig
 
-    examples = load_labelled(args.data, args.class_files, text=args.text_column, label=args.label_column,
-                             encoding=args.encoding)  # fmt: skip
+    text = not args.builtin  # texts and numeric sequences have different sensible defaults
+    dropout = args.dropout if args.dropout is not None else (0.4 if text else 0.2)
+    epochs = args.epochs if args.epochs is not None else (12 if text else 60)
+    patience = args.patience if args.patience is not None else (4 if text else 15)
     config = ClassifierConfig(cell=args.cell, hidden_size=args.hidden_size, num_layers=args.layers,
                               bidirectional=not args.unidirectional, pooling=args.pooling,
-                              embedding_dim=args.embedding_dim, dropout=args.dropout)  # fmt: skip
-    train_config = TrainConfig(epochs=args.epochs, lr=args.lr, patience=args.patience, seed=args.seed,
+                              embedding_dim=args.embedding_dim, dropout=dropout,
+                              class_weights=args.class_weights)  # fmt: skip
+    train_config = TrainConfig(epochs=epochs, lr=args.lr, patience=patience, seed=args.seed,
                                monitor="val_error", progress=not args.no_progress)  # fmt: skip
-    train_run(examples, config, train_config, run_dir=args.run_dir or f"runs/classify-{datetime.now():%Y%m%d-%H%M%S}",
-              test_fraction=args.test_fraction, val_fraction=args.val_fraction)  # fmt: skip
+    run_dir = args.run_dir or f"runs/classify-{datetime.now():%Y%m%d-%H%M%S}"
+    if args.builtin:
+        from rnnlab.classify_run import sequence_run
+
+        sequence_run(args.builtin, config, train_config, run_dir=run_dir, val_fraction=args.val_fraction)
+        return
+    examples = load_labelled(args.data, args.class_files, text=args.text_column, label=args.label_column,
+                             encoding=args.encoding)  # fmt: skip
+    train_run(examples, config, train_config, run_dir=run_dir, test_fraction=args.test_fraction,
+              val_fraction=args.val_fraction)  # fmt: skip
 
 
 def _predict(args: argparse.Namespace) -> None:

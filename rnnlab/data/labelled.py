@@ -72,3 +72,80 @@ def read_class_files(files: dict[str, str | Path], *, encoding: str = "utf-8") -
         texts += lines
         labels += [label] * len(lines)
     return _check(LabelledTexts(texts, labels, ", ".join(map(str, files.values()))), [""] * len(texts))
+
+
+@dataclass
+class LabelledSequences:
+    sequences: list[np.ndarray]  # each (T_i, F), float64
+    labels: list[str]
+    source: str
+
+    def __len__(self) -> int:
+        return len(self.sequences)
+
+    @property
+    def classes(self) -> list[str]:
+        return sorted(set(self.labels))
+
+
+UCR_SETS = {  # name → sktime loader; all ship with sktime and load offline, with their standard train/test splits
+    "japanese-vowels": "load_japanese_vowels",  # 12 cepstral channels, 9 speakers, 7–29 steps (variable length)
+    "basic-motions": "load_basic_motions",  # 6 accelerometer/gyroscope channels, 4 activities, 100 steps
+    "gunpoint": "load_gunpoint",  # 1 channel, 2 classes, 150 steps
+    "italy-power-demand": "load_italy_power_demand",  # 1 channel, 2 classes, 24 steps
+    "arrowhead": "load_arrow_head",  # 1 channel, 3 classes, 251 steps
+}
+
+
+def load_ucr(name: str, split: str) -> LabelledSequences:
+    """A built-in UCR/UEA set's ``"train"`` or ``"test"`` split, from sktime (lazily imported)."""
+    if name not in UCR_SETS:
+        raise RnnlabError(f"no built-in sequence set {name!r}; built-in: {', '.join(UCR_SETS)}")
+    try:
+        import sktime.datasets as sets
+    except ImportError as exc:
+        raise RnnlabError(f"the built-in set {name!r} comes with sktime: pip install sktime") from exc
+    frame, labels = getattr(sets, UCR_SETS[name])(split=split, return_X_y=True)  # nested: one Series per cell
+    sequences = [
+        np.stack([np.asarray(frame.iloc[i, j], dtype=np.float64) for j in range(frame.shape[1])], axis=1)
+        for i in range(len(frame))
+    ]  # each (T_i, F)
+    return check_sequences(LabelledSequences(sequences, [str(v) for v in labels], f"{name} ({split})"))
+
+
+def check_sequences(data: LabelledSequences) -> LabelledSequences:
+    for i, sequence in enumerate(data.sequences):
+        if not np.isfinite(sequence).all():
+            raise RnnlabError(f"sequence {i} of {data.source} has {int((~np.isfinite(sequence)).sum())} NaN or "
+                              "infinite values; fill or drop them first")  # fmt: skip
+        if len(sequence) == 0:
+            raise RnnlabError(f"sequence {i} of {data.source} is empty")
+    if len(data.classes) < 2:
+        raise RnnlabError(f"{data.source} has a single class ({data.classes[0]!r}); a classifier needs at least two")
+    return data
+
+
+def read_sequence_table(path: str | Path, *, id: str, label: str, time: str | None = None) -> LabelledSequences:
+    """Long format: one row per (sequence, step), columns ``id``, optional ``time``, features..., ``label``."""
+    frame = read_table(path)
+    wanted = [c for c in (id, label, time) if c]
+    missing = [c for c in wanted if c not in frame.columns]
+    if missing:
+        raise RnnlabError(
+            f"column {', '.join(repr(c) for c in missing)} not found in {path}; columns are: "
+            f"{', '.join(map(str, frame.columns))}"
+        )
+    features = [c for c in frame.columns if c not in wanted]
+    if time:
+        frame = frame.sort_values([id, time], kind="stable")
+    sequences, labels = [], []
+    for key, group in frame.groupby(id, sort=False):
+        values = group[features].apply(lambda col: col.astype(float) if col.dtype.kind in "if" else col)
+        try:
+            sequences.append(values.to_numpy(dtype=np.float64))
+        except ValueError as exc:
+            raise RnnlabError(f"sequence {key!r} of {path} has non-numeric features: {exc}") from exc
+        if group[label].nunique() != 1:
+            raise RnnlabError(f"sequence {key!r} of {path} has more than one label: {sorted(group[label].unique())}")
+        labels.append(str(group[label].iloc[0]))
+    return check_sequences(LabelledSequences(sequences, labels, str(path)))

@@ -38,11 +38,13 @@ class ClassifierConfig:
     embedding_dim: int = 128  # token embedding size (text only)
     dropout: float = 0.3  # on the embeddings, between layers and before the head
     init: str = "keras"  # 'keras' (Glorot, orthogonal, forget bias 1) or 'torch'
+    class_weights: str = "none"  # 'balanced': weigh the loss by inverse class frequency
 
     def __post_init__(self) -> None:
         checks.one_of("cell", self.cell, tuple(LAYERS))
         checks.one_of("pooling", self.pooling, POOLINGS)
         checks.one_of("init", self.init, ("keras", "torch"))
+        checks.one_of("class_weights", self.class_weights, ("none", "balanced"))
         checks.positive_int("hidden_size", self.hidden_size)
         checks.positive_int("num_layers", self.num_layers)
         checks.positive_int("embedding_dim", self.embedding_dim)
@@ -90,11 +92,16 @@ class SequenceClassifierNet(nn.Module):
         return self.head(self.dropout(pooled))  # (B, C)
 
 
-class _TextTask:
-    """The :class:`~rnnlab.train.TrainingTask` of text classification: shuffled batches cut to their longest text."""
+class _SequenceTask:
+    """The :class:`~rnnlab.train.TrainingTask` of classification: shuffled batches of padded sequences (token ids or
+    feature vectors), each cut to its longest sequence; validation loss, accuracy and error."""
 
-    def __init__(self, train: tuple[Tensor, Tensor, Tensor], val: tuple[Tensor, Tensor, Tensor], batch: int) -> None:
+    def __init__(
+        self, train: tuple[Tensor, Tensor, Tensor], val: tuple[Tensor, Tensor, Tensor], batch: int, balanced: bool
+    ) -> None:
         self.train, self.val, self.batch = train, val, batch
+        counts = torch.bincount(train[2]).float()  # (C,)
+        self.weight = counts.sum() / (len(counts) * counts.clamp(min=1)) if balanced else None  # n / (C · n_c)
 
     def batches(self, epoch: int, generator: torch.Generator):
         order = torch.randperm(len(self.train[0]), generator=generator)
@@ -103,7 +110,7 @@ class _TextTask:
     def loss(self, model: nn.Module, batch: Tensor, state):
         tokens, lengths, labels = (t[batch] for t in self.train)
         logits = model(tokens[:, : int(lengths.max())], lengths)  # (B, C)
-        return nn.functional.cross_entropy(logits, labels), None
+        return nn.functional.cross_entropy(logits, labels, weight=self.weight), None
 
     def evaluate(self, model: nn.Module) -> dict[str, float]:
         tokens, lengths, labels = self.val
@@ -162,8 +169,8 @@ class TextClassifier:
         self.net = SequenceClassifierNet(self.config, classes=len(self.classes), vocab_size=len(self.vocab))
         metadata = {"task": "classify", "model": {"vocab_size": len(self.vocab), "classes": self.classes,
                     **self.config.__dict__}, "vocab": self.vocab.to_json()}  # fmt: skip
-        self.result = fit(self.net, _TextTask(train, val, self.batch_size), train_config, run_dir, metadata=metadata,
-                          log=log)  # fmt: skip
+        task = _SequenceTask(train, val, self.batch_size, self.config.class_weights == "balanced")
+        self.result = fit(self.net, task, train_config, run_dir, metadata=metadata, log=log)
         self.net.eval()
         return self
 
@@ -208,3 +215,60 @@ class TextClassifier:
             raise RnnlabError(f"{path} does not hold a usable text classifier: {str(exc).splitlines()[0]}") from exc
         net.eval()
         return cls(config=config, vocab=Vocabulary.from_json(meta["vocab"]), classes=classes, net=net)
+
+
+def pad_sequences(sequences: list[np.ndarray], mean: np.ndarray, scale: np.ndarray) -> tuple[Tensor, Tensor]:
+    """Standardised feature sequences padded with zeros ``(N, T, F)`` and their lengths ``(N,)``."""
+    lengths = torch.tensor([len(s) for s in sequences])
+    padded = torch.zeros(len(sequences), int(lengths.max()), sequences[0].shape[1])
+    for row, sequence in enumerate(sequences):
+        padded[row, : len(sequence)] = torch.from_numpy(((sequence - mean) / scale).astype(np.float32))
+    return padded, lengths
+
+
+@dataclass
+class NumericClassifier:
+    """Multivariate sequences ``(T_i, F)`` of any lengths → classes; features standardised on the training part."""
+
+    config: ClassifierConfig = field(default_factory=ClassifierConfig)
+    batch_size: int = 32
+    mean: np.ndarray | None = None  # (F,)
+    scale: np.ndarray | None = None  # (F,)
+    classes: list[str] | None = None
+    net: SequenceClassifierNet | None = None
+
+    def fit(self, sequences: list[np.ndarray], labels: list[str], *, val_sequences: list[np.ndarray],
+            val_labels: list[str], run_dir, train_config=None, log=print) -> NumericClassifier:  # fmt: skip
+        from rnnlab.train import TrainConfig, fit
+
+        train_config = train_config or TrainConfig(monitor="val_error", patience=10, lr=3e-3)
+        steps = np.concatenate(sequences)  # (Σ T_i, F): every training step of every sequence
+        self.mean, self.scale = steps.mean(axis=0), np.where(steps.std(axis=0) > 1e-12, steps.std(axis=0), 1.0)
+        self.classes = sorted(set(labels))
+        index = {c: i for i, c in enumerate(self.classes)}
+        unseen = sorted(set(val_labels) - set(self.classes))
+        if unseen:
+            raise ValueError(f"validation labels {unseen} do not occur in the training part")
+        train = (*pad_sequences(sequences, self.mean, self.scale), torch.tensor([index[y] for y in labels]))
+        val = (*pad_sequences(val_sequences, self.mean, self.scale), torch.tensor([index[y] for y in val_labels]))
+        torch.manual_seed(train_config.seed)
+        self.net = SequenceClassifierNet(self.config, classes=len(self.classes), input_size=steps.shape[1])
+        metadata = {"task": "classify", "model": {"input_size": int(steps.shape[1]), "classes": self.classes,
+                    **self.config.__dict__}, "mean": self.mean.tolist(), "scale": self.scale.tolist()}  # fmt: skip
+        task = _SequenceTask(train, val, self.batch_size, self.config.class_weights == "balanced")
+        self.result = fit(self.net, task, train_config, run_dir, metadata=metadata, log=log)
+        self.net.eval()
+        return self
+
+    @torch.no_grad()
+    def predict_proba(self, sequences: list[np.ndarray]) -> np.ndarray:
+        self.net.eval()
+        x, lengths = pad_sequences(sequences, self.mean, self.scale)
+        return (
+            torch.cat([self.net(x[i : i + 512], lengths[i : i + 512]) for i in range(0, len(x), 512)])
+            .softmax(-1)
+            .numpy()
+        )
+
+    def predict(self, sequences: list[np.ndarray]) -> list[str]:
+        return [self.classes[i] for i in self.predict_proba(sequences).argmax(axis=1)]
