@@ -9,6 +9,7 @@ and how the prediction evolves word by word on a few test sentences).
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import time
 from pathlib import Path
@@ -18,7 +19,7 @@ import numpy as np
 from rnnlab.checkpoint import atomic_write_text
 from rnnlab.data.labelled import LabelledTexts, read_class_files, read_labelled_table
 from rnnlab.errors import RnnlabError
-from rnnlab.models.classifier import ClassifierConfig, TextClassifier
+from rnnlab.models.classifier import ClassifierConfig, TextClassifier, TextEnsemble
 from rnnlab.train import TrainConfig
 
 
@@ -144,23 +145,33 @@ def train_run(
     run_dir: str | Path,
     test_fraction: float = 0.1,
     val_fraction: float = 0.1,
+    ensemble: int = 1,
     log=print,
 ) -> dict[str, dict]:
     run_dir = Path(run_dir)
+    if ensemble < 1:
+        raise RnnlabError(f"--ensemble must be at least 1, got {ensemble}")
     (fit_texts, fit_labels), (val_texts, val_labels), (test_texts, test_labels), (texts, labels) = split(
         examples, test_fraction=test_fraction, val_fraction=val_fraction, seed=train_config.seed
     )
     log(f"{examples.source}: {len(fit_texts)} training, {len(val_texts)} validation, {len(test_texts)} test texts; "
         f"classes {', '.join(examples.classes)}")  # fmt: skip
     start = time.perf_counter()
-    classifier = TextClassifier(config).fit(fit_texts, fit_labels, val_texts=val_texts, val_labels=val_labels,
-                                            run_dir=run_dir, train_config=train_config, log=log)  # fmt: skip
+    members = []
+    for k in range(ensemble):  # each member: its own seed and run folder; one member trains in run_dir itself
+        member_config = dataclasses.replace(train_config, seed=train_config.seed + k)
+        member_dir = run_dir / f"member-{k + 1}" if ensemble > 1 else run_dir
+        if ensemble > 1:
+            log(f"--- member {k + 1} of {ensemble} (seed {member_config.seed}) ---")
+        members.append(TextClassifier(config).fit(fit_texts, fit_labels, val_texts=val_texts, val_labels=val_labels,
+                                                  run_dir=member_dir, train_config=member_config, log=log))  # fmt: skip
+    classifier = members[0] if ensemble == 1 else TextEnsemble(members)
     seconds = time.perf_counter() - start
     start_baseline = time.perf_counter()
     baseline = tfidf_baseline(texts, labels, test_texts)  # fitted on training + validation, as the network saw both
+    name = f"{config.cell} (rnnlab)" if ensemble == 1 else f"{config.cell} ×{ensemble} (rnnlab, ensemble)"
     rows = {
-        f"{config.cell} (rnnlab)": {**metrics(test_labels, classifier.predict(test_texts), classifier.classes),
-                                    "seconds": seconds},
+        name: {**metrics(test_labels, classifier.predict(test_texts), classifier.classes), "seconds": seconds},
         "tf-idf + logistic regression": {**metrics(test_labels, baseline, classifier.classes),
                                          "seconds": time.perf_counter() - start_baseline},
     }  # fmt: skip
@@ -182,20 +193,22 @@ def write_report(classifier: TextClassifier, rows: dict, test_texts: list[str], 
     report.figure(
         "confusion matrix (test)", figure_png(confusion_plot(np.array(first["confusion"]), classifier.classes))
     )
-    if classifier.result is not None and classifier.result.history:
-        report.figure("training curves", figure_png(training_curves(classifier.result.history)))
+    result = getattr(classifier, "result", None) or getattr(classifier.members[0], "result", None)
+    if result is not None and result.history:
+        report.figure("training curves", figure_png(training_curves(result.history)))
     for text in sorted(test_texts, key=len)[len(test_texts) // 2 : len(test_texts) // 2 + 3]:  # mid-length texts
         words, probabilities = classifier.prefix_probabilities(text)
         report.figure(f"the prediction word by word: “{text[:80]}”",
                       figure_png(prefix_plot(words, probabilities, classifier.classes)))  # fmt: skip
-    report.config = {"classifier": classifier.config.__dict__}
+    config = classifier.config if hasattr(classifier, "config") else classifier.members[0].config
+    report.config = {"classifier": config.__dict__}
     report.write(run_dir / "report.html")
 
 
 def predict_run(checkpoint: str, texts: list[str], output: str | None, log=print):
     import pandas as pd
 
-    classifier = TextClassifier.load(checkpoint)
+    classifier = TextEnsemble.load(checkpoint)
     if not texts or not any(t.strip() for t in texts):
         raise RnnlabError("no text to classify: give texts as arguments or --input FILE (one per line)")
     probabilities = classifier.predict_proba(texts)
@@ -208,3 +221,19 @@ def predict_run(checkpoint: str, texts: list[str], output: str | None, log=print
     else:
         log(frame.to_string(index=False))
     return frame
+
+
+def evaluate_run(checkpoint: str, examples: LabelledTexts, log=print) -> dict:
+    """Metrics of a trained classifier (or ensemble) on labelled texts it has not been trained on."""
+    classifier = TextEnsemble.load(checkpoint)
+    unseen = sorted(set(examples.labels) - set(classifier.classes))
+    if unseen:
+        raise RnnlabError(
+            f"labels {unseen} in {examples.source} were never seen in training; the model knows "
+            f"{', '.join(classifier.classes)}"
+        )
+    start = time.perf_counter()
+    row = {**metrics(examples.labels, classifier.predict(examples.texts), classifier.classes),
+           "seconds": time.perf_counter() - start}  # fmt: skip
+    log(format_results({f"{Path(checkpoint).name} on {examples.source}": row}, classifier.classes))
+    return row

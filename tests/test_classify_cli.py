@@ -41,6 +41,16 @@ def test_train_report_and_predict(tmp_path, capsys):
     for name in ("best.safetensors", "metrics.jsonl", "evaluation.json", "report.html"):
         assert (run_dir / name).is_file(), name
     assert "word by word" in (run_dir / "report.html").read_text()
+    write_reviews(tmp_path / "held_out.csv", n=60)
+    columns = ["--text-column", "review", "--label-column", "sentiment"]
+    checkpoint = ["--checkpoint", str(run_dir / "best.safetensors")]
+    code, out, _ = run(capsys, "classify", "evaluate", *checkpoint, "--data", str(tmp_path / "held_out.csv"), *columns)
+    assert code == 0 and "accuracy" in out
+    frame = pd.read_csv(tmp_path / "held_out.csv")
+    frame.loc[0, "sentiment"] = "mixed"
+    frame.to_csv(tmp_path / "odd.csv", index=False)
+    code, _, err = run(capsys, "classify", "evaluate", *checkpoint, "--data", str(tmp_path / "odd.csv"), *columns)
+    assert code == 2 and "labels ['mixed'] in" in err and "never seen in training" in err
     output = tmp_path / "labels.csv"
     code, out, _ = run(capsys, "classify", "predict", "--checkpoint", str(run_dir / "best.safetensors"),
                        "a superb film", "the plot was dull", "--output", str(output))  # fmt: skip
@@ -48,6 +58,20 @@ def test_train_report_and_predict(tmp_path, capsys):
     predictions = pd.read_csv(output)
     assert list(predictions.columns) == ["text", "label", "p_neg", "p_pos"]
     assert predictions["label"].tolist() == ["pos", "neg"]
+
+
+def test_an_ensemble_trains_its_members_and_predicts_from_the_run_folder(tmp_path, capsys):
+    data = write_reviews(tmp_path / "reviews.csv")
+    run_dir = tmp_path / "run"
+    code, out, _ = run(capsys, "classify", "train", "--data", data, "--text-column", "review", "--label-column",
+                       "sentiment", "--epochs", "4", "--lr", "1e-2", "--hidden-size", "8", "--embedding-dim", "8",
+                       "--ensemble", "2", "--no-progress", "--run-dir", str(run_dir))  # fmt: skip
+    assert code == 0 and "lstm ×2 (rnnlab, ensemble)" in out
+    assert (run_dir / "member-1" / "best.safetensors").is_file() and (
+        run_dir / "member-2" / "best.safetensors"
+    ).is_file()
+    code, out, _ = run(capsys, "classify", "predict", "--checkpoint", str(run_dir), "a superb film")
+    assert code == 0 and "pos" in out
 
 
 @pytest.mark.parametrize(

@@ -41,14 +41,26 @@ def register(commands) -> None:
     train.add_argument("--patience", type=int, default=None,
                        help="epochs without a better validation accuracy (4 for texts, 15 for --builtin)")  # fmt: skip
     train.add_argument("--seed", type=int, default=0)
+    train.add_argument("--ensemble", type=int, default=1,
+                       help="train this many members from consecutive seeds and average them (texts)")  # fmt: skip
     train.add_argument("--test-fraction", type=float, default=0.1)
-    train.add_argument("--val-fraction", type=float, default=0.1)
+    train.add_argument("--val-fraction", type=float, default=None,
+                       help="share of the training part for early stopping (texts 0.1, --builtin 0.2)")  # fmt: skip
     train.add_argument("--run-dir", default=None, help="default runs/classify-<time>")
     train.add_argument("--no-progress", action="store_true")
     train.set_defaults(func=_train)
 
+    evaluate = sub.add_parser("evaluate", help="accuracy, macro-F1 and confusion matrix on a labelled file")
+    evaluate.add_argument("--checkpoint", required=True, help="best.safetensors of a classify run, or its folder")
+    evaluate.add_argument("--data", default=None, help="a table with a text and a label column")
+    evaluate.add_argument("--text-column", default="text")
+    evaluate.add_argument("--label-column", default="label")
+    evaluate.add_argument("--class-files", type=_class_files, default=None, help="or one file per class")
+    evaluate.add_argument("--encoding", default="utf-8")
+    evaluate.set_defaults(func=_evaluate)
+
     predict = sub.add_parser("predict", help="labels and probabilities for texts")
-    predict.add_argument("--checkpoint", required=True, help="best.safetensors of a classify run")
+    predict.add_argument("--checkpoint", required=True, help="best.safetensors of a classify run, or its folder")
     predict.add_argument("texts", nargs="*", help="texts to classify")
     predict.add_argument("--input", default=None, help="a file of texts, one a line")
     predict.add_argument("--encoding", default="utf-8")
@@ -65,22 +77,32 @@ def _train(args: argparse.Namespace) -> None:
     dropout = args.dropout if args.dropout is not None else (0.4 if text else 0.2)
     epochs = args.epochs if args.epochs is not None else (12 if text else 60)
     patience = args.patience if args.patience is not None else (4 if text else 15)
+    val_fraction = args.val_fraction if args.val_fraction is not None else (0.1 if text else 0.2)
+    monitor = "val_error" if text else "val_loss"  # a few dozen validation sequences: their error saturates at 0
     config = ClassifierConfig(cell=args.cell, hidden_size=args.hidden_size, num_layers=args.layers,
                               bidirectional=not args.unidirectional, pooling=args.pooling,
                               embedding_dim=args.embedding_dim, dropout=dropout,
                               class_weights=args.class_weights)  # fmt: skip
     train_config = TrainConfig(epochs=epochs, lr=args.lr, patience=patience, seed=args.seed,
-                               monitor="val_error", progress=not args.no_progress)  # fmt: skip
+                               monitor=monitor, progress=not args.no_progress)  # fmt: skip
     run_dir = args.run_dir or f"runs/classify-{datetime.now():%Y%m%d-%H%M%S}"
     if args.builtin:
         from rnnlab.classify_run import sequence_run
 
-        sequence_run(args.builtin, config, train_config, run_dir=run_dir, val_fraction=args.val_fraction)
+        sequence_run(args.builtin, config, train_config, run_dir=run_dir, val_fraction=val_fraction)
         return
     examples = load_labelled(args.data, args.class_files, text=args.text_column, label=args.label_column,
                              encoding=args.encoding)  # fmt: skip
     train_run(examples, config, train_config, run_dir=run_dir, test_fraction=args.test_fraction,
-              val_fraction=args.val_fraction)  # fmt: skip
+              val_fraction=val_fraction, ensemble=args.ensemble)  # fmt: skip
+
+
+def _evaluate(args: argparse.Namespace) -> None:
+    from rnnlab.classify_run import evaluate_run, load_labelled
+
+    examples = load_labelled(args.data, args.class_files, text=args.text_column, label=args.label_column,
+                             encoding=args.encoding)  # fmt: skip
+    evaluate_run(args.checkpoint, examples)
 
 
 def _predict(args: argparse.Namespace) -> None:

@@ -272,3 +272,40 @@ class NumericClassifier:
 
     def predict(self, sequences: list[np.ndarray]) -> list[str]:
         return [self.classes[i] for i in self.predict_proba(sequences).argmax(axis=1)]
+
+
+@dataclass
+class TextEnsemble:
+    """Several text classifiers trained from different seeds; their class probabilities are averaged."""
+
+    members: list[TextClassifier]
+
+    @property
+    def classes(self) -> list[str]:
+        return self.members[0].classes
+
+    def predict_proba(self, texts: list[str]) -> np.ndarray:
+        return np.mean([m.predict_proba(texts) for m in self.members], axis=0)
+
+    def predict(self, texts: list[str]) -> list[str]:
+        return [self.classes[i] for i in self.predict_proba(texts).argmax(axis=1)]
+
+    def prefix_probabilities(self, text: str) -> tuple[list[str], np.ndarray]:
+        words, _ = self.members[0].prefix_probabilities(text)
+        return words, np.mean([m.prefix_probabilities(text)[1] for m in self.members], axis=0)
+
+    @classmethod
+    def load(cls, path) -> TextClassifier | TextEnsemble:
+        """A ``best.safetensors``, or a run folder of ``member-*/best.safetensors`` (an ensemble)."""
+        from pathlib import Path
+
+        path = Path(path)
+        if path.is_dir():
+            files = sorted(path.glob("member-*/best.safetensors")) or sorted(path.glob("best.safetensors"))
+            if not files:
+                from rnnlab.errors import RnnlabError
+
+                raise RnnlabError(f"no best.safetensors (or member-*/best.safetensors) in {path}")
+            members = [TextClassifier.load(f) for f in files]
+            return members[0] if len(members) == 1 else cls(members)
+        return TextClassifier.load(path)
