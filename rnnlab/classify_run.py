@@ -92,14 +92,21 @@ def nearest_neighbour_baseline(train, test) -> list[str]:
 
 
 def sequence_run(name: str, config: ClassifierConfig, train_config: TrainConfig, *, run_dir, val_fraction=0.15,
-                 log=print) -> dict[str, dict]:  # fmt: skip
-    """A built-in UCR/UEA set on its standard split: the recurrent classifier beside 1-NN."""
+                 test_fraction: float = 0.2, table: dict | None = None, log=print) -> dict[str, dict]:  # fmt: skip
+    """Numeric sequences beside 1-NN: a built-in UCR/UEA set on its standard split, or a long-format table (``table``:
+    path, id, label, time) split stratified with ``test_fraction`` held out."""
     from sklearn.model_selection import train_test_split
 
-    from rnnlab.data.labelled import load_ucr
+    from rnnlab.data.labelled import LabelledSequences, load_ucr, read_sequence_table
     from rnnlab.models.classifier import NumericClassifier
 
-    train, test = load_ucr(name, "train"), load_ucr(name, "test")
+    if table is None:
+        train, test = load_ucr(name, "train"), load_ucr(name, "test")
+    else:
+        data = read_sequence_table(table["path"], id=table["id"], label=table["label"], time=table.get("time"))
+        x, test_x, y, test_y = train_test_split(data.sequences, data.labels, test_size=test_fraction,
+                                                stratify=data.labels, random_state=train_config.seed)  # fmt: skip
+        train, test = LabelledSequences(x, y, data.source), LabelledSequences(test_x, test_y, data.source)
     fit_x, val_x, fit_y, val_y = train_test_split(train.sequences, train.labels, test_size=val_fraction,
                                                   stratify=train.labels, random_state=train_config.seed)  # fmt: skip
     log(f"{name}: {len(fit_x)} training, {len(val_x)} validation (from the train split), {len(test)} test sequences; "
@@ -134,6 +141,10 @@ def format_results(rows: dict[str, dict], classes: list[str]) -> str:
     lines.append(" " * width + "".join(f"{c:>{width}}" for c in classes))
     for c, row in zip(classes, first["confusion"]):
         lines.append(f"{c:>{width}}" + "".join(f"{n:>{width}}" for n in row))
+    lines.append(f"\n{'class':>{width}}{'precision':>11}{'recall':>8}{'support':>9}")
+    for c in classes:
+        stats = first["per_class"][c]
+        lines.append(f"{c:>{width}}{stats['precision']:>11.3f}{stats['recall']:>8.3f}{int(stats['support']):>9}")
     return "\n".join(lines)
 
 

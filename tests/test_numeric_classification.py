@@ -74,3 +74,16 @@ def test_builtin_set_beside_one_nearest_neighbour(tmp_path, capsys):
     assert (tmp_path / "report.html").is_file()
     code = main(["classify", "train", "--builtin", "mnist", "--run-dir", str(tmp_path / "x")])
     assert code == 2 and "no built-in sequence set 'mnist'" in capsys.readouterr().err
+
+
+def test_long_format_sequences_through_the_command_line(tmp_path, capsys):
+    x, y = waves(120, 3)
+    rows = [{"id": i, "step": t, "a": s[t, 0], "b": s[t, 1], "kind": label}
+            for i, (s, label) in enumerate(zip(x, y)) for t in range(len(s))]  # fmt: skip
+    pd.DataFrame(rows).to_csv(tmp_path / "waves.csv", index=False)
+    args = ["classify", "train", "--sequences", str(tmp_path / "waves.csv"), "--id-column", "id", "--time-column",
+            "step", "--label-column", "kind", "--epochs", "5", "--lr", "1e-2", "--hidden-size", "8", "--no-progress",
+            "--run-dir", str(tmp_path / "run")]  # fmt: skip
+    assert main(args) == 0
+    out = capsys.readouterr().out
+    assert "1-NN (Euclidean)" in out and "precision" in out and "ramp" in out

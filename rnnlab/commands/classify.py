@@ -27,6 +27,10 @@ def register(commands) -> None:
     train.add_argument("--builtin", default=None,
                        help="a UCR/UEA sequence set shipped by sktime, on its standard split: japanese-vowels, "
                             "basic-motions, gunpoint, italy-power-demand, arrowhead")  # fmt: skip
+    train.add_argument("--sequences", default=None,
+                       help="numeric sequences, long format: a row per (sequence, step); see --id-column")  # fmt: skip
+    train.add_argument("--id-column", default="id", help="with --sequences: the sequence id column")
+    train.add_argument("--time-column", default=None, help="with --sequences: the step order column")
     train.add_argument("--class-weights", choices=("none", "balanced"), default="none",
                        help="weigh the loss by inverse class frequency (for imbalanced labels)")  # fmt: skip
     train.add_argument("--cell", choices=("lstm", "gru", "rnn"), default="lstm")
@@ -73,7 +77,7 @@ def _train(args: argparse.Namespace) -> None:
     from rnnlab.models.classifier import ClassifierConfig
     from rnnlab.train import TrainConfig
 
-    text = not args.builtin  # texts and numeric sequences have different sensible defaults
+    text = not (args.builtin or args.sequences)  # texts and numeric sequences have different sensible defaults
     dropout = args.dropout if args.dropout is not None else (0.4 if text else 0.2)
     epochs = args.epochs if args.epochs is not None else (12 if text else 60)
     patience = args.patience if args.patience is not None else (4 if text else 15)
@@ -86,10 +90,14 @@ def _train(args: argparse.Namespace) -> None:
     train_config = TrainConfig(epochs=epochs, lr=args.lr, patience=patience, seed=args.seed,
                                monitor=monitor, progress=not args.no_progress)  # fmt: skip
     run_dir = args.run_dir or f"runs/classify-{datetime.now():%Y%m%d-%H%M%S}"
-    if args.builtin:
+    if args.builtin or args.sequences:
         from rnnlab.classify_run import sequence_run
 
-        sequence_run(args.builtin, config, train_config, run_dir=run_dir, val_fraction=val_fraction)
+        table = None
+        if args.sequences:
+            table = {"path": args.sequences, "id": args.id_column, "label": args.label_column, "time": args.time_column}
+        sequence_run(args.builtin or args.sequences, config, train_config, run_dir=run_dir, val_fraction=val_fraction,
+                     test_fraction=args.test_fraction, table=table)  # fmt: skip
         return
     examples = load_labelled(args.data, args.class_files, text=args.text_column, label=args.label_column,
                              encoding=args.encoding)  # fmt: skip
