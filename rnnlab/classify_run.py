@@ -204,14 +204,14 @@ def write_report(classifier: TextClassifier, rows: dict, test_texts: list[str], 
     report.figure(
         "confusion matrix (test)", figure_png(confusion_plot(np.array(first["confusion"]), classifier.classes))
     )
-    result = getattr(classifier, "result", None) or getattr(classifier.members[0], "result", None)
+    result = classifier.members[0].result if isinstance(classifier, TextEnsemble) else classifier.result
     if result is not None and result.history:
         report.figure("training curves", figure_png(training_curves(result.history)))
     for text in sorted(test_texts, key=len)[len(test_texts) // 2 : len(test_texts) // 2 + 3]:  # mid-length texts
         words, probabilities = classifier.prefix_probabilities(text)
         report.figure(f"the prediction word by word: “{text[:80]}”",
                       figure_png(prefix_plot(words, probabilities, classifier.classes)))  # fmt: skip
-    config = classifier.config if hasattr(classifier, "config") else classifier.members[0].config
+    config = classifier.members[0].config if isinstance(classifier, TextEnsemble) else classifier.config
     report.config = {"classifier": config.__dict__}
     report.write(run_dir / "report.html")
 

@@ -150,6 +150,7 @@ class TextClassifier:
     vocab: object = None  # rnnlab.data.text.Vocabulary once fitted
     classes: list[str] | None = None
     net: SequenceClassifierNet | None = None
+    result: object = None  # rnnlab.train.FitResult of the last fit
 
     def fit(self, texts: list[str], labels: list[str], *, val_texts: list[str], val_labels: list[str], run_dir,
             train_config=None, log=print) -> TextClassifier:  # fmt: skip
@@ -236,6 +237,7 @@ class NumericClassifier:
     scale: np.ndarray | None = None  # (F,)
     classes: list[str] | None = None
     net: SequenceClassifierNet | None = None
+    result: object = None  # rnnlab.train.FitResult of the last fit
 
     def fit(self, sequences: list[np.ndarray], labels: list[str], *, val_sequences: list[np.ndarray],
             val_labels: list[str], run_dir, train_config=None, log=print) -> NumericClassifier:  # fmt: skip
