@@ -189,7 +189,8 @@ def train_run(
     log(format_results(rows, classifier.classes))
     atomic_write_text(run_dir / "evaluation.json", json.dumps(rows, indent=2))
     write_report(classifier, rows, test_texts, run_dir, title=f"classify: {examples.source}")
-    log(f"run folder: {run_dir} (report.html, best.safetensors, metrics.jsonl, evaluation.json)")
+    models = "member-*/best.safetensors" if ensemble > 1 else "best.safetensors"
+    log(f"run folder: {run_dir} (report.html, {models}, evaluation.json); predict with --checkpoint {run_dir}")
     return rows
 
 
