@@ -53,6 +53,15 @@ def atomic_write_text(path: str | Path, text: str) -> None:
     atomic_write_bytes(path, text.encode("utf-8"))
 
 
+def write_table(frame, output: str | Path | None, what: str, log) -> None:
+    """A result table (pandas) as CSV to ``output``, written atomically, or printed when ``output`` is None."""
+    if output:
+        atomic_write_text(output, frame.to_csv(index=False))
+        log(f"wrote {len(frame)} {what} to {output}")
+    else:
+        log(frame.to_string(index=False))
+
+
 def save_checkpoint(path: str | Path, tensors: dict[str, Tensor], metadata: dict[str, Any]) -> None:
     """Save ``tensors`` and the JSON-able ``metadata`` (must name its ``task``) atomically to ``path``."""
     from safetensors.torch import save

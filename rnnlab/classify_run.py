@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
-from rnnlab.checkpoint import atomic_write_text
+from rnnlab.checkpoint import atomic_write_text, write_table
 from rnnlab.data.labelled import LabelledTexts, read_class_files, read_labelled_table
 from rnnlab.errors import RnnlabError
 from rnnlab.models.classifier import ClassifierConfig, TextClassifier, TextEnsemble
@@ -227,11 +227,7 @@ def predict_run(checkpoint: str, texts: list[str], output: str | None, log=print
     frame = pd.DataFrame({"text": texts, "label": [classifier.classes[i] for i in probabilities.argmax(axis=1)]})
     for k, name in enumerate(classifier.classes):
         frame[f"p_{name}"] = probabilities[:, k].round(4)
-    if output:
-        atomic_write_text(output, frame.to_csv(index=False))
-        log(f"wrote {len(frame)} predictions to {output}")
-    else:
-        log(frame.to_string(index=False))
+    write_table(frame, output, "predictions", log)
     return frame
 
 

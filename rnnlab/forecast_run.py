@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 import torch
 
-from rnnlab.checkpoint import atomic_write_bytes, atomic_write_text
+from rnnlab.checkpoint import atomic_write_bytes, atomic_write_text, write_table
 from rnnlab.data.datasets import BUILTINS, BuiltinSeries, load_builtin
 from rnnlab.data.series import SeriesSpec, read_table
 from rnnlab.errors import RnnlabError
@@ -219,11 +219,7 @@ def predict_run(checkpoint: str, options: DataOptions, output: str | None, log=p
     spec = forecaster.spec
     frame, _, source, _ = load_data(DataOptions(options.data, spec.targets, spec.time, spec.covariates, options.fill))
     result = forecaster.predict(frame, source=source)
-    if output:
-        atomic_write_text(output, result.to_csv(index=False))
-        log(f"wrote {len(result)} forecast steps to {output}")
-    else:
-        log(result.to_string(index=False))
+    write_table(result, output, "forecast steps", log)
     return result
 
 
