@@ -73,9 +73,10 @@ def nearest_neighbour_baseline(train, test) -> list[str]:
     """1-NN (Euclidean) on sequences resampled to a common length and standardised per feature."""
     from sklearn.neighbors import KNeighborsClassifier
 
+    from rnnlab.models.classifier import feature_scaling
+
     length = max(len(s) for s in train.sequences + test.sequences)
-    steps = np.concatenate(train.sequences)
-    mean, scale = steps.mean(axis=0), np.where(steps.std(axis=0) > 1e-12, steps.std(axis=0), 1.0)
+    mean, scale = feature_scaling(train.sequences)
 
     def flat(sequences):
         grid = np.linspace(0, 1, length)

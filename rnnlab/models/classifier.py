@@ -123,6 +123,33 @@ class _SequenceTask:
         return len(batch)
 
 
+def label_tensors(labels: list[str], val_labels: list[str]) -> tuple[list[str], Tensor, Tensor]:
+    """The sorted classes and the class indices of the training and validation labels."""
+    classes = sorted(set(labels))
+    unseen = sorted(set(val_labels) - set(classes))
+    if unseen:
+        raise ValueError(f"validation labels {unseen} do not occur in the training part")
+    index = {c: i for i, c in enumerate(classes)}
+    return classes, torch.tensor([index[y] for y in labels]), torch.tensor([index[y] for y in val_labels])
+
+
+def train_net(net: SequenceClassifierNet, train, val, batch_size: int, train_config, run_dir, metadata, log):
+    """Fit ``net`` on ``(inputs, lengths, classes)`` tensors with the shared loop; leaves it in eval mode."""
+    from rnnlab.train import fit
+
+    task = _SequenceTask(train, val, batch_size, net.config.class_weights == "balanced")
+    result = fit(net, task, train_config, run_dir, metadata=metadata, log=log)
+    net.eval()
+    return result
+
+
+def feature_scaling(sequences: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    """Per-feature mean and standard deviation (1 where a feature is constant) over every step of every sequence."""
+    steps = np.concatenate(sequences)  # (Σ T_i, F)
+    spread = steps.std(axis=0)
+    return steps.mean(axis=0), np.where(spread > 1e-12, spread, 1.0)
+
+
 def encode_texts(vocab, texts: list[str], max_length: int) -> tuple[Tensor, Tensor]:
     """Token ids ``(N, T)`` padded with 0 and lengths ``(N,)``; a text with no known word keeps one ``<unk>``."""
     from rnnlab.data.text import UNK, word_tokens
@@ -155,24 +182,18 @@ class TextClassifier:
     def fit(self, texts: list[str], labels: list[str], *, val_texts: list[str], val_labels: list[str], run_dir,
             train_config=None, log=print) -> TextClassifier:  # fmt: skip
         from rnnlab.data.text import Vocabulary, word_tokens
-        from rnnlab.train import TrainConfig, fit
+        from rnnlab.train import TrainConfig
 
         train_config = train_config or TrainConfig(monitor="val_error", patience=4, lr=3e-3)
-        self.classes = sorted(set(labels))
-        unseen = sorted(set(val_labels) - set(self.classes))
-        if unseen:
-            raise ValueError(f"validation labels {unseen} do not occur in the training part")
+        self.classes, y, y_val = label_tensors(labels, val_labels)
         self.vocab = Vocabulary.build((word_tokens(t) for t in texts), max_size=self.max_vocab)
-        index = {c: i for i, c in enumerate(self.classes)}
-        train = (*encode_texts(self.vocab, texts, self.max_length), torch.tensor([index[y] for y in labels]))
-        val = (*encode_texts(self.vocab, val_texts, self.max_length), torch.tensor([index[y] for y in val_labels]))
         torch.manual_seed(train_config.seed)
         self.net = SequenceClassifierNet(self.config, classes=len(self.classes), vocab_size=len(self.vocab))
         metadata = {"task": "classify", "model": {"vocab_size": len(self.vocab), "classes": self.classes,
                     **self.config.__dict__}, "vocab": self.vocab.to_json()}  # fmt: skip
-        task = _SequenceTask(train, val, self.batch_size, self.config.class_weights == "balanced")
-        self.result = fit(self.net, task, train_config, run_dir, metadata=metadata, log=log)
-        self.net.eval()
+        train = (*encode_texts(self.vocab, texts, self.max_length), y)
+        val = (*encode_texts(self.vocab, val_texts, self.max_length), y_val)
+        self.result = train_net(self.net, train, val, self.batch_size, train_config, run_dir, metadata, log)
         return self
 
     @torch.no_grad()
@@ -241,25 +262,19 @@ class NumericClassifier:
 
     def fit(self, sequences: list[np.ndarray], labels: list[str], *, val_sequences: list[np.ndarray],
             val_labels: list[str], run_dir, train_config=None, log=print) -> NumericClassifier:  # fmt: skip
-        from rnnlab.train import TrainConfig, fit
+        from rnnlab.train import TrainConfig
 
         train_config = train_config or TrainConfig(monitor="val_error", patience=10, lr=3e-3)
-        steps = np.concatenate(sequences)  # (Σ T_i, F): every training step of every sequence
-        self.mean, self.scale = steps.mean(axis=0), np.where(steps.std(axis=0) > 1e-12, steps.std(axis=0), 1.0)
-        self.classes = sorted(set(labels))
-        index = {c: i for i, c in enumerate(self.classes)}
-        unseen = sorted(set(val_labels) - set(self.classes))
-        if unseen:
-            raise ValueError(f"validation labels {unseen} do not occur in the training part")
-        train = (*pad_sequences(sequences, self.mean, self.scale), torch.tensor([index[y] for y in labels]))
-        val = (*pad_sequences(val_sequences, self.mean, self.scale), torch.tensor([index[y] for y in val_labels]))
+        self.mean, self.scale = feature_scaling(sequences)
+        self.classes, y, y_val = label_tensors(labels, val_labels)
+        features = len(self.mean)
         torch.manual_seed(train_config.seed)
-        self.net = SequenceClassifierNet(self.config, classes=len(self.classes), input_size=steps.shape[1])
-        metadata = {"task": "classify", "model": {"input_size": int(steps.shape[1]), "classes": self.classes,
+        self.net = SequenceClassifierNet(self.config, classes=len(self.classes), input_size=features)
+        metadata = {"task": "classify", "model": {"input_size": features, "classes": self.classes,
                     **self.config.__dict__}, "mean": self.mean.tolist(), "scale": self.scale.tolist()}  # fmt: skip
-        task = _SequenceTask(train, val, self.batch_size, self.config.class_weights == "balanced")
-        self.result = fit(self.net, task, train_config, run_dir, metadata=metadata, log=log)
-        self.net.eval()
+        train = (*pad_sequences(sequences, self.mean, self.scale), y)
+        val = (*pad_sequences(val_sequences, self.mean, self.scale), y_val)
+        self.result = train_net(self.net, train, val, self.batch_size, train_config, run_dir, metadata, log)
         return self
 
     @torch.no_grad()
