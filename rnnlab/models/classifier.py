@@ -264,7 +264,8 @@ class NumericClassifier:
             val_labels: list[str], run_dir, train_config=None, log=print) -> NumericClassifier:  # fmt: skip
         from rnnlab.train import TrainConfig
 
-        train_config = train_config or TrainConfig(monitor="val_error", patience=10, lr=3e-3)
+        # validation loss, not error: a few dozen validation sequences reach zero error at once and stop improving
+        train_config = train_config or TrainConfig(monitor="val_loss", patience=15, lr=3e-3)
         self.mean, self.scale = feature_scaling(sequences)
         self.classes, y, y_val = label_tensors(labels, val_labels)
         features = len(self.mean)
