@@ -70,6 +70,15 @@ def load_data(options: DataOptions) -> tuple[pd.DataFrame, SeriesSpec, str, Buil
     return frame, SeriesSpec(tuple(targets), time_column, tuple(options.covariates), options.fill), str(path), None
 
 
+def _given(value: int | None, name: str, default: int) -> int:
+    """An option the user gave (which must be a positive whole number), or its default."""
+    if value is None:
+        return default
+    if value < 1:
+        raise RnnlabError(f"--{name.replace('_', '-')} must be at least 1, got {value}")
+    return value
+
+
 def default_sizes(length: int, horizon: int, entry: BuiltinSeries | None) -> int:
     """Validation and test size when not given: the built-in's protocol, two of the longest cycles, or 4 horizons,
     at most 15% each."""
@@ -97,8 +106,10 @@ def train_run(
     """Train, evaluate beside the baselines on the test span, write plots and the table into ``run_dir``."""
     frame, spec, source, entry = load_data(options)
     cycles = config.cycles or (entry.cycles if entry else ())
-    val_size = val_size or default_sizes(len(frame), config.horizon, entry)
+    val_size = val_size if val_size is not None else default_sizes(len(frame), config.horizon, entry)
     test_size = test_size if test_size is not None else val_size
+    stride = _given(stride, "stride", config.horizon)
+    mase_period = _given(mase_period, "mase_period", min(cycles) if cycles else 1)
     if 0 < test_size < config.horizon:
         raise RnnlabError(f"--test-size {test_size} is shorter than the horizon {config.horizon}; use ≥ it, or 0")
     forecaster = Forecaster(config, train_config)
@@ -109,7 +120,7 @@ def train_run(
     seconds = time.perf_counter() - start
     model_row, baselines = evaluate_and_report(
         forecaster, frame, source, run_dir=Path(run_dir), val_size=val_size, test_size=test_size,
-        stride=stride or config.horizon, mase_period=mase_period or (min(cycles) if cycles else 1), cycles=cycles,
+        stride=stride, mase_period=mase_period, cycles=cycles,
         name=f"{config.cell} (rnnlab)", seconds=seconds, log=log, show_table=show_table,
     )  # fmt: skip
     return forecaster, model_row, baselines
@@ -204,11 +215,12 @@ def evaluate_run(checkpoint: str, options: DataOptions, *, val_size, test_size, 
     options = DataOptions(options.data, spec.targets, spec.time, spec.covariates, options.fill or spec.fill)
     frame, _, source, entry = load_data(options)
     cycles = forecaster.config.cycles or (entry.cycles if entry else ())
-    val_size = val_size or default_sizes(len(frame), forecaster.config.horizon, entry)
-    test_size = test_size or val_size
+    val_size = val_size if val_size is not None else default_sizes(len(frame), forecaster.config.horizon, entry)
+    test_size = test_size if test_size is not None else val_size
     return evaluate_and_report(
         forecaster, frame, source, run_dir=None, val_size=val_size, test_size=test_size,
-        stride=stride or forecaster.config.horizon, mase_period=mase_period or (min(cycles) if cycles else 1),
+        stride=_given(stride, "stride", forecaster.config.horizon),
+        mase_period=_given(mase_period, "mase_period", min(cycles) if cycles else 1),
         cycles=cycles, name=f"{forecaster.config.cell} ({Path(checkpoint).name})", log=log,
     )  # fmt: skip
 

@@ -93,6 +93,8 @@ def bad_inputs(tmp_path):
         ([*train, "--data", str(tmp_path / "short.csv"), "--val-size", "6", "--test-size", "6"],
          "18 training points, too few for lookback 24 \\+ horizon 6"),
         ([*train, "--data", good, "--test-size", "3"], "--test-size 3 is shorter than the horizon 6"),
+        ([*train, "--data", good, "--horizon", "0"], "horizon must be a positive integer, got 0"),
+        ([*train, "--data", good, "--stride", "0"], "--stride must be at least 1, got 0"),
         ([*predict, "--checkpoint", str(tmp_path / "text.safetensors")], "'text' task, not of 'forecast'"),
         ([*predict, "--checkpoint", str(tmp_path / "broken.safetensors")], "not a readable rnnlab checkpoint"),
         ([*predict, "--checkpoint", str(tmp_path / "nothing.safetensors")], "checkpoint not found"),

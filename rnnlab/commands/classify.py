@@ -77,6 +77,8 @@ def _train(args: argparse.Namespace) -> None:
     from rnnlab.models.classifier import ClassifierConfig
     from rnnlab.train import TrainConfig
 
+    if args.ensemble < 1 or (args.ensemble > 1 and (args.builtin or args.sequences)):
+        raise ValueError(f"--ensemble must be at least 1 (and is for texts only), got {args.ensemble}")
     text = not (args.builtin or args.sequences)  # texts and numeric sequences have different sensible defaults
     dropout = args.dropout if args.dropout is not None else (0.4 if text else 0.2)
     epochs = args.epochs if args.epochs is not None else (12 if text else 60)

@@ -106,11 +106,12 @@ def _train(args: argparse.Namespace) -> None:
     entry = BUILTINS.get(args.data)
     cycles = args.cycles if args.cycles is not None else (entry.cycles if entry else ())
     period = args.period if args.period is not None else (max(cycles) if cycles else 0)
-    horizon = args.horizon or (48 if args.data == "electricity" else 24)
+    horizon = args.horizon if args.horizon is not None else (48 if args.data == "electricity" else 24)
+    lookback = args.lookback if args.lookback is not None else 4 * horizon
     base = args.base if args.base != "auto" else ("seasonal" if period and horizon <= period else "last")
     config = ForecastConfig(
         cell=args.cell, hidden_size=args.hidden_size, num_layers=args.layers, dropout=args.dropout,
-        lookback=args.lookback or 4 * horizon, horizon=horizon, base=base, period=period, cycles=tuple(cycles),
+        lookback=lookback, horizon=horizon, base=base, period=period, cycles=tuple(cycles),
         strategy=args.strategy, loss=args.loss, batch_size=args.batch_size,
     )  # fmt: skip
     train_config = TrainConfig(

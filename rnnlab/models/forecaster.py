@@ -80,7 +80,7 @@ class ForecastConfig:
         checks.one_of("cell", self.cell, tuple(LAYERS))
         checks.one_of("strategy", self.strategy, ("direct", "recursive"))
         checks.one_of("loss", self.loss, ("mae", "mse"))
-        for name in ("hidden_size", "num_layers", "lookback", "horizon", "batch_size"):
+        for name in ("horizon", "lookback", "hidden_size", "num_layers", "batch_size"):
             checks.positive_int(name, getattr(self, name))
 
 
