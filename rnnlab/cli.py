@@ -9,7 +9,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from rnnlab.commands import classify, forecast, inspect
+from rnnlab.commands import classify, forecast, inspect, text, translate
 from rnnlab.errors import RnnlabError
 
 USER_ERRORS = (RnnlabError, ValueError, FileNotFoundError, IsADirectoryError, PermissionError)
@@ -71,6 +71,8 @@ def build_parser() -> argparse.ArgumentParser:
     forecast.register(commands)
     inspect.register(commands)
     classify.register(commands)
+    text.register(commands)
+    translate.register(commands)
     return parser
 
 

@@ -33,6 +33,7 @@ class Report:
     tables: list[tuple[str, list[str], list[list[Any]], set[int]]] = field(default_factory=list)
     figures: list[tuple[str, bytes]] = field(default_factory=list)  # (caption, PNG)
     notes: list[str] = field(default_factory=list)
+    texts: list[tuple[str, str]] = field(default_factory=list)  # (caption, preformatted text): samples, outputs
 
     def table(self, caption: str, header: list[str], rows: list[list[Any]], highlight: set[int] | None = None) -> None:
         """A table; rows whose index is in ``highlight`` are bold (the models beside the baselines)."""
@@ -40,6 +41,10 @@ class Report:
 
     def figure(self, caption: str, png: bytes) -> None:
         self.figures.append((caption, png))
+
+    def text(self, caption: str, body: str) -> None:
+        """A block of text shown as is (line breaks kept): a generated sample, translations."""
+        self.texts.append((caption, body))
 
     def render(self) -> str:
         parts = [
@@ -65,6 +70,8 @@ class Report:
                 f'<h2>{html.escape(caption)}</h2><figure><img alt="{html.escape(caption)}" '
                 f'src="data:image/png;base64,{data}"></figure>'
             )
+        for caption, body in self.texts:
+            parts.append(f"<h2>{html.escape(caption)}</h2><pre>{html.escape(body)}</pre>")
         if self.config:
             parts.append("<h2>configuration</h2><pre>")
             parts.append(html.escape(json.dumps(self.config, indent=2, default=str)))

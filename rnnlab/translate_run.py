@@ -1,0 +1,349 @@
+"""The translation jobs behind ``rnnlab translate train | run``.
+
+``train``: pairs (a TSV, or a built-in generated set) → split by source sentence → vocabularies → a
+:class:`~rnnlab.models.seq2seq.Seq2Seq` trained by the fit loop (teacher forcing, optionally scheduled) → the test set
+translated greedily and with beam search, scored side by side with sacrebleu's corpus BLEU and chrF and the exact-match
+rate. All the translations of a test source sentence are its references. The run folder gets ``best.safetensors``
+(weights, model config, vocabularies), ``source_vocab.json`` / ``target_vocab.json``, ``metrics.jsonl``,
+``evaluation.json``, ``translations.tsv`` and ``report.html`` (with attention maps).
+
+``run``: a checkpoint and sentences → translations (``n_best`` each with beam search), and attention maps.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections import defaultdict
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from torch import Tensor, nn
+
+from rnnlab.checkpoint import atomic_write_text, load_checkpoint, strip_prefix
+from rnnlab.data.pairs import Pair, join_tokens, tokenize_sentence
+from rnnlab.data.text import BOS, EOS, PAD, UNK, Vocabulary
+from rnnlab.decoding import beam_search, check_beam, greedy_search
+from rnnlab.errors import RnnlabError
+from rnnlab.models.seq2seq import Seq2Seq, Seq2SeqConfig
+from rnnlab.train import TrainConfig, fit
+
+TASK = "translate"
+
+
+@dataclass
+class Tokenizer:
+    """Sentences ⇄ ids on both sides."""
+
+    source_vocab: Vocabulary  # specials <pad>, <unk>
+    target_vocab: Vocabulary  # specials <pad>, <unk>, <s>, </s>
+    level: str  # 'word' or 'char'
+    lowercase: bool = True
+
+    @classmethod
+    def build(cls, pairs: Sequence[Pair], *, level: str, max_vocab: int | None, lowercase: bool = True) -> Tokenizer:
+        source = Vocabulary.build((tokenize_sentence(p.source, level, lowercase=lowercase) for p in pairs),
+                                  max_size=max_vocab, specials=(PAD, UNK))  # fmt: skip
+        target = Vocabulary.build((tokenize_sentence(p.target, level, lowercase=lowercase) for p in pairs),
+                                  max_size=max_vocab, specials=(PAD, UNK, BOS, EOS))  # fmt: skip
+        return cls(source, target, level, lowercase)
+
+    def source_tokens(self, text: str) -> list[str]:
+        return tokenize_sentence(text, self.level, lowercase=self.lowercase)
+
+    def target_tokens(self, text: str) -> list[str]:
+        return tokenize_sentence(text, self.level, lowercase=self.lowercase)
+
+    def target_text(self, ids: Sequence[int]) -> str:
+        return join_tokens(self.target_vocab.decode(ids), self.level)
+
+    def reference_text(self, text: str) -> str:
+        """A reference as the model would write it (same case and tokens), for BLEU, chrF and exact match."""
+        return join_tokens(self.target_tokens(text), self.level)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"source_vocab": json.loads(self.source_vocab.to_json()),
+                "target_vocab": json.loads(self.target_vocab.to_json()), "level": self.level,
+                "lowercase": self.lowercase}  # fmt: skip
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Tokenizer:
+        source = Vocabulary(data["source_vocab"]["tokens"], unknown=data["source_vocab"]["unknown"])
+        target = Vocabulary(data["target_vocab"]["tokens"], unknown=data["target_vocab"]["unknown"])
+        return cls(source, target, data["level"], data["lowercase"])
+
+
+def encode_pairs(tokenizer: Tokenizer, pairs: Sequence[Pair]) -> list[tuple[list[int], list[int]]]:
+    """(source ids, target ids + </s>) per pair."""
+    eos = tokenizer.target_vocab.id(EOS)
+    return [(tokenizer.source_vocab.encode(tokenizer.source_tokens(p.source)),
+             [*tokenizer.target_vocab.encode(tokenizer.target_tokens(p.target)), eos]) for p in pairs]  # fmt: skip
+
+
+def filter_length(tokenizer: Tokenizer, pairs: Sequence[Pair], max_length: int) -> list[Pair]:
+    """The pairs whose source and target have at most ``max_length`` tokens."""
+    return [p for p in pairs if len(tokenizer.source_tokens(p.source)) <= max_length
+            and len(tokenizer.target_tokens(p.target)) <= max_length]  # fmt: skip
+
+
+def collate(examples: Sequence[tuple[list[int], list[int]]], bos: int) -> tuple[Tensor, Tensor, Tensor, Tensor]:
+    """Padded source ``(B, S)``, lengths ``(B,)``, decoder input ``<s> y`` ``(B, T)``, decoder target ``y </s>``."""
+    sources, targets = [e[0] for e in examples], [e[1] for e in examples]
+    lengths = torch.tensor([max(len(s), 1) for s in sources])  # (B,)
+    source = torch.zeros(len(examples), int(lengths.max()), dtype=torch.long)  # (B, S), 0 = <pad>
+    steps = max(len(t) for t in targets)
+    target_in = torch.zeros(len(examples), steps, dtype=torch.long)  # (B, T)
+    target_out = torch.zeros(len(examples), steps, dtype=torch.long)  # (B, T)
+    for b, (s, t) in enumerate(zip(sources, targets, strict=True)):
+        source[b, : len(s)] = torch.tensor(s, dtype=torch.long)
+        target_in[b, 0] = bos
+        target_in[b, 1 : len(t)] = torch.tensor(t[:-1], dtype=torch.long)
+        target_out[b, : len(t)] = torch.tensor(t, dtype=torch.long)
+    return source, lengths, target_in, target_out
+
+
+class TranslationTask:
+    """The :class:`~rnnlab.train.TrainingTask` of translation: shuffled batches of pairs; the teacher-forcing ratio
+    moves linearly from ``teacher_forcing[0]`` (first epoch) to ``teacher_forcing[1]`` (last epoch)."""
+
+    def __init__(self, train, val, *, bos: int, eos: int, batch_size: int, epochs: int, teacher_forcing=(1.0, 1.0)):
+        self.train, self.val, self.bos, self.eos, self.batch = train, val, bos, eos, batch_size
+        self.epochs, self.schedule, self.ratio = epochs, teacher_forcing, teacher_forcing[0]
+        self.generator = torch.Generator().manual_seed(0)
+
+    def batches(self, epoch: int, generator: torch.Generator) -> list[list[int]]:
+        start, end = self.schedule
+        self.ratio = start + (end - start) * (epoch - 1) / max(self.epochs - 1, 1)
+        self.generator.manual_seed(int(torch.randint(0, 2**31, (1,), generator=generator)))
+        order = torch.randperm(len(self.train), generator=generator).tolist()
+        return [order[i : i + self.batch] for i in range(0, len(order), self.batch)]
+
+    def loss(self, model: nn.Module, batch: list[int], state: Any) -> tuple[Tensor, Any]:
+        source, lengths, target_in, target_out = collate([self.train[i] for i in batch], self.bos)
+        logits, _ = model(source, lengths, target_in, teacher_forcing=self.ratio, generator=self.generator)
+        return nn.functional.cross_entropy(logits.flatten(0, 1), target_out.flatten(), ignore_index=0), None
+
+    def evaluate(self, model: nn.Module) -> dict[str, float]:
+        total, count, exact = 0.0, 0, 0
+        for i in range(0, len(self.val), 256):
+            source, lengths, target_in, target_out = collate(self.val[i : i + 256], self.bos)
+            logits, _ = model(source, lengths, target_in)  # (B, T, V)
+            total += nn.functional.cross_entropy(logits.flatten(0, 1), target_out.flatten(), ignore_index=0,
+                                                 reduction="sum").item()  # fmt: skip
+            count += int((target_out > 0).sum())
+            greedy = greedy_search(lambda p, s: _log_step(model, p, s), model.start(source, lengths), len(source),
+                                   bos=self.bos, eos=self.eos, max_length=target_out.shape[1] + 5)  # fmt: skip
+            exact += sum(h.tokens == self.val[i + b][1][:-1] for b, h in enumerate(greedy))
+        return {"val_loss": total / count, "val_exact": exact / len(self.val)}
+
+    def batch_size(self, batch: list[int]) -> int:
+        return len(batch)  # sentence pairs
+
+
+def _log_step(model: Seq2Seq, previous: Tensor, state):
+    logits, state, weights = model.step(previous, state)
+    return logits.log_softmax(-1), state, weights
+
+
+@dataclass
+class Translation:
+    text: str  # the target sentence as the model writes it (tokens joined)
+    tokens: list[str]  # target tokens
+    source_tokens: list[str]
+    score: float  # log p(y | x), </s> included
+    normalized: float  # the score beam search ranks by
+    attention: np.ndarray | None  # (T + 1, S): a row per target token and </s>
+    finished: bool  # False when cut at the length limit
+
+
+class Translator:
+    """A trained model with its tokenizer: sentences in, translations out (greedy or beam search)."""
+
+    def __init__(self, model: Seq2Seq, tokenizer: Tokenizer) -> None:
+        self.model, self.tokenizer = model.eval(), tokenizer
+
+    @classmethod
+    def load(cls, path: str | Path) -> Translator:
+        path = Path(path)
+        if path.is_dir():
+            path = path / "best.safetensors"
+        tensors, document = load_checkpoint(path, task=TASK)
+        model = Seq2Seq(Seq2SeqConfig(**document["model"]))
+        model.load_state_dict(strip_prefix("model", tensors))
+        return cls(model, Tokenizer.from_dict(document["tokenizer"]))
+
+    def translate(self, sentences: Sequence[str], *, beam: int = 1, n_best: int = 1, alpha: float = 0.6,
+                  max_length: int | None = None, batch_size: int = 64,
+                  strict: bool = False) -> list[list[Translation]]:  # fmt: skip
+        """``n_best`` translations per sentence (best first). ``strict``: a sentence with no known word is an error
+        (otherwise it is translated from ``<unk>`` tokens, as the test set is)."""
+        check_beam(beam, max_length or 1, n_best)
+        tokens = [self.tokenizer.source_tokens(s) for s in sentences]
+        for sentence, words in zip(sentences, tokens, strict=True):
+            if not words:
+                raise RnnlabError(f"nothing to translate in {sentence!r}")
+            if strict and not any(w in self.tokenizer.source_vocab for w in words):
+                raise RnnlabError(
+                    f"every {'word' if self.tokenizer.level == 'word' else 'character'} of {sentence!r} is unknown to "
+                    f"the model (its source vocabulary has {len(self.tokenizer.source_vocab)} entries)"
+                )
+        target = self.tokenizer.target_vocab
+        bos, eos = target.id(BOS), target.id(EOS)
+        out: list[list[Translation]] = []
+        with torch.no_grad():
+            for i in range(0, len(tokens), batch_size):
+                chunk = tokens[i : i + batch_size]
+                ids = [(self.tokenizer.source_vocab.encode(t), [eos]) for t in chunk]
+                source, lengths, _, _ = collate(ids, bos)
+                state = self.model.start(source, lengths)
+                limit = max_length or 2 * int(lengths.max()) + 10
+                step = lambda p, s: _log_step(self.model, p, s)  # noqa: E731
+                if beam == 1:
+                    results = [[h] for h in greedy_search(step, state, len(chunk), bos=bos, eos=eos, max_length=limit)]
+                else:
+                    results = beam_search(step, lambda s, index: s.select(index), state, len(chunk), bos=bos, eos=eos,
+                                          max_length=limit, beam_size=beam, alpha=alpha, n_best=n_best)  # fmt: skip
+                for words, hypotheses in zip(chunk, results, strict=True):
+                    out.append([Translation(self.tokenizer.target_text(h.tokens), target.decode(h.tokens), words,
+                                            h.score, h.normalized, None if h.attention is None
+                                            else h.attention.numpy(), h.finished) for h in hypotheses])  # fmt: skip
+        return out
+
+
+def score_translations(hypotheses: Sequence[str], references: Sequence[Sequence[str]]) -> dict[str, float]:
+    """Corpus BLEU and chrF (sacrebleu) and exact match, for one hypothesis and one or more references each."""
+    import sacrebleu
+
+    most = max(len(r) for r in references)
+    streams = [[refs[j] if j < len(refs) else refs[0] for refs in references] for j in range(most)]  # pad by repeating
+    bleu = sacrebleu.corpus_bleu(list(hypotheses), streams)
+    chrf = sacrebleu.corpus_chrf(list(hypotheses), streams)
+    exact = np.mean([h in refs for h, refs in zip(hypotheses, references, strict=True)])
+    return {"bleu": bleu.score, "chrf": chrf.score, "exact": float(exact)}
+
+
+def evaluate_test(translator: Translator, test: Sequence[Pair], *, beams: Sequence[int], alpha: float = 0.6):
+    """Per beam size: scores on the distinct test sources (all their translations as references), and translations."""
+    grouped: dict[str, list[str]] = defaultdict(list)
+    for pair in test:
+        grouped[pair.source].append(translator.tokenizer.reference_text(pair.target))
+    sources = list(grouped)
+    references = [sorted(set(grouped[s])) for s in sources]
+    results, outputs = {}, {}
+    for beam in beams:
+        start = time.perf_counter()
+        translations = [t[0] for t in translator.translate(sources, beam=beam, alpha=alpha)]
+        results[beam] = score_translations([t.text for t in translations], references)
+        results[beam]["seconds"] = time.perf_counter() - start
+        outputs[beam] = translations
+    return sources, references, results, outputs
+
+
+def train_translation(
+    train: Sequence[Pair],
+    val: Sequence[Pair],
+    test: Sequence[Pair],
+    *,
+    level: str,
+    model_config: dict[str, Any],
+    train_config: TrainConfig,
+    run_dir: str | Path,
+    source: str,
+    max_vocab: int | None = None,
+    max_length: int = 50,
+    batch_size: int = 64,
+    teacher_forcing: tuple[float, float] = (1.0, 1.0),
+    beam: int = 5,
+    alpha: float = 0.6,
+    resume: bool = False,
+    log: Callable[[str], None] = print,
+) -> tuple[Translator, dict[str, Any]]:
+    """Train on ``train`` (early stopping on ``val``), evaluate greedy and beam search on ``test``."""
+    check_beam(beam, 1)
+    run_dir = Path(run_dir)
+    tokenizer = Tokenizer.build(train, level=level, max_vocab=max_vocab)
+    kept = filter_length(tokenizer, train, max_length)
+    if not kept:
+        raise RnnlabError(f"no training pair has at most {max_length} tokens per side; raise --max-length")
+    config = Seq2SeqConfig(source_vocab=len(tokenizer.source_vocab), target_vocab=len(tokenizer.target_vocab),
+                           **model_config)  # fmt: skip
+    torch.manual_seed(train_config.seed)
+    model = Seq2Seq(config)
+    bos = tokenizer.target_vocab.id(BOS)
+    task = TranslationTask(encode_pairs(tokenizer, kept), encode_pairs(tokenizer, val), bos=bos,
+                           eos=tokenizer.target_vocab.id(EOS), batch_size=batch_size,
+                           epochs=train_config.epochs, teacher_forcing=teacher_forcing)  # fmt: skip
+    parameters = sum(p.numel() for p in model.parameters())
+    log(f"{source}: {len(kept):,} training pairs ({len(train) - len(kept):,} longer than {max_length} tokens left "
+        f"out), "
+        f"{len(val):,} validation, {len(test):,} test; {level} level, vocabularies {len(tokenizer.source_vocab):,} → "
+        f"{len(tokenizer.target_vocab):,}; {config.cell}, {config.attention} attention, "
+        f"{parameters:,} parameters")  # fmt: skip
+    metadata = {"task": TASK, "model": config.to_dict(), "tokenizer": tokenizer.to_dict(), "data": {"source": source}}
+    run_dir.mkdir(parents=True, exist_ok=True)
+    atomic_write_text(run_dir / "source_vocab.json", tokenizer.source_vocab.to_json())
+    atomic_write_text(run_dir / "target_vocab.json", tokenizer.target_vocab.to_json())
+    result = fit(model, task, train_config, run_dir, metadata=metadata, resume=resume, log=log)
+    translator = Translator(model, tokenizer)
+    beams = [1] if beam == 1 else [1, beam]
+    sources, references, scores, outputs = evaluate_test(translator, test, beams=beams, alpha=alpha)
+    named = {f"beam {b}" if b > 1 else "greedy": s for b, s in scores.items()}
+    summary = {"best_epoch": result.best_epoch, **result.best, "train_seconds": result.seconds,
+               "test_sources": len(sources), "test": named}  # fmt: skip
+    log(format_scores(summary["test"]))
+    atomic_write_text(run_dir / "evaluation.json", json.dumps(summary, indent=2))
+    rows = ["source\treferences\t" + "\t".join(summary["test"])]
+    rows += [f"{s}\t{' | '.join(r)}\t" + "\t".join(outputs[b][i].text for b in beams)
+             for i, (s, r) in enumerate(zip(sources, references, strict=True))]  # fmt: skip
+    atomic_write_text(run_dir / "translations.tsv", "\n".join(rows) + "\n")
+    write_report(run_dir, translator, result.history, summary, metadata, sources, references, outputs)
+    return translator, summary
+
+
+def format_scores(scores: dict[str, dict[str, float]]) -> str:
+    lines = [f"{'decoding':<10}{'BLEU':>8}{'chrF':>8}{'exact':>8}{'time s':>8}", "-" * 42]
+    for name, s in scores.items():
+        lines.append(f"{name:<10}{s['bleu']:>8.2f}{s['chrf']:>8.2f}{s['exact']:>8.3f}{s['seconds']:>8.1f}")
+    return "\n".join(lines)
+
+
+def attention_figure(translation: Translation, title: str = "attention"):
+    """The attention map of one translation: a row per output token (and </s>), a column per source token."""
+    from rnnlab.inspection.plots import attention_heatmap
+
+    if translation.attention is None:
+        raise RnnlabError("this translation carries no attention weights")
+    target = [*translation.tokens, EOS] if translation.finished else translation.tokens
+    visible = lambda tokens: ["␣" if t == " " else t for t in tokens]  # noqa: E731 (a space shows as ␣)
+    return attention_heatmap(translation.attention[: len(target)], visible(translation.source_tokens), visible(target),
+                             title=title)  # fmt: skip
+
+
+def write_report(run_dir: Path, translator: Translator, history, summary, metadata, sources, references, outputs):
+    from rnnlab.inspection.plots import figure_png, training_curves
+    from rnnlab.inspection.report import Report
+
+    report = Report(title=f"translate: {metadata['data']['source']}, {metadata['model']['cell']}, "
+                          f"{metadata['model']['attention']} attention")  # fmt: skip
+    report.config = {"model": metadata["model"], "level": metadata["tokenizer"]["level"], "data": metadata["data"]}
+    header = ["decoding", "BLEU", "chrF", "exact match", "seconds"]
+    rows = [[name, s["bleu"], s["chrf"], s["exact"], s["seconds"]] for name, s in summary["test"].items()]
+    report.table(f"test set: {summary['test_sources']} distinct source sentences (sacrebleu corpus BLEU and chrF)",
+                 header, rows)  # fmt: skip
+    if history:
+        report.figure("training curves", figure_png(training_curves(history, title="translation")))
+    best = max(outputs)
+    picks = sorted(range(len(sources)), key=lambda i: (-len(outputs[best][i].source_tokens), i))[:3]
+    picks += list(range(min(3, len(sources))))
+    lines = []
+    for i in dict.fromkeys(picks):
+        translation = outputs[best][i]
+        report.figure(f"attention: {sources[i]} → {translation.text}", figure_png(attention_figure(translation)))
+    for i in range(min(20, len(sources))):
+        lines.append(f"{sources[i]}\n  model:     {outputs[best][i].text}\n  reference: {' | '.join(references[i])}")
+    report.text("test translations (best decoding)", "\n".join(lines))
+    return report.write(run_dir / "report.html")
