@@ -108,10 +108,14 @@ def collate(examples: Sequence[tuple[list[int], list[int]]], bos: int) -> tuple[
 
 class TranslationTask:
     """The :class:`~rnnlab.train.TrainingTask` of translation: shuffled batches of pairs; the teacher-forcing ratio
-    moves linearly from ``teacher_forcing[0]`` (first epoch) to ``teacher_forcing[1]`` (last epoch)."""
+    moves linearly from ``teacher_forcing[0]`` (first epoch) to ``teacher_forcing[1]`` (last epoch). The training loss
+    may smooth the labels (``label_smoothing`` ε: the target gets 1 − ε, the rest ε spread evenly; Szegedy et al. 2016);
+    the validation loss never does."""
 
-    def __init__(self, train, val, *, bos: int, eos: int, batch_size: int, epochs: int, teacher_forcing=(1.0, 1.0)):
+    def __init__(self, train, val, *, bos: int, eos: int, batch_size: int, epochs: int, teacher_forcing=(1.0, 1.0),
+                 label_smoothing: float = 0.0):  # fmt: skip
         self.train, self.val, self.bos, self.eos, self.batch = train, val, bos, eos, batch_size
+        self.label_smoothing = label_smoothing
         self.epochs, self.schedule, self.ratio = epochs, teacher_forcing, teacher_forcing[0]
         self.generator = torch.Generator().manual_seed(0)
 
@@ -125,7 +129,9 @@ class TranslationTask:
     def loss(self, model: nn.Module, batch: list[int], state: Any) -> tuple[Tensor, Any]:
         source, lengths, target_in, target_out = collate([self.train[i] for i in batch], self.bos)
         logits, _ = model(source, lengths, target_in, teacher_forcing=self.ratio, generator=self.generator)
-        return nn.functional.cross_entropy(logits.flatten(0, 1), target_out.flatten(), ignore_index=0), None
+        loss = nn.functional.cross_entropy(logits.flatten(0, 1), target_out.flatten(), ignore_index=0,
+                                           label_smoothing=self.label_smoothing)  # fmt: skip
+        return loss, None
 
     def evaluate(self, model: nn.Module) -> dict[str, float]:
         total, count, exact = 0.0, 0, 0
@@ -220,7 +226,7 @@ def score_translations(hypotheses: Sequence[str], references: Sequence[Sequence[
 
     most = max(len(r) for r in references)
     streams = [[refs[j] if j < len(refs) else refs[0] for refs in references] for j in range(most)]  # pad by repeating
-    bleu = sacrebleu.corpus_bleu(list(hypotheses), streams)
+    bleu = sacrebleu.corpus_bleu(list(hypotheses), streams, force=True)  # tokenised on purpose: both sides alike
     chrf = sacrebleu.corpus_chrf(list(hypotheses), streams)
     exact = np.mean([h in refs for h, refs in zip(hypotheses, references, strict=True)])
     return {"bleu": bleu.score, "chrf": chrf.score, "exact": float(exact)}
@@ -257,6 +263,7 @@ def train_translation(
     max_length: int = 50,
     batch_size: int = 64,
     teacher_forcing: tuple[float, float] = (1.0, 1.0),
+    label_smoothing: float = 0.0,
     beam: int = 5,
     alpha: float = 0.6,
     resume: bool = False,
@@ -276,7 +283,8 @@ def train_translation(
     bos = tokenizer.target_vocab.id(BOS)
     task = TranslationTask(encode_pairs(tokenizer, kept), encode_pairs(tokenizer, val), bos=bos,
                            eos=tokenizer.target_vocab.id(EOS), batch_size=batch_size,
-                           epochs=train_config.epochs, teacher_forcing=teacher_forcing)  # fmt: skip
+                           epochs=train_config.epochs, teacher_forcing=teacher_forcing,
+                           label_smoothing=label_smoothing)  # fmt: skip
     parameters = sum(p.numel() for p in model.parameters())
     log(f"{source}: {len(kept):,} training pairs ({len(train) - len(kept):,} longer than {max_length} tokens left "
         f"out), "
@@ -319,7 +327,8 @@ def attention_figure(translation: Translation, title: str = "attention"):
         raise RnnlabError("this translation carries no attention weights")
     target = [*translation.tokens, EOS] if translation.finished else translation.tokens
     visible = lambda tokens: ["␣" if t == " " else t for t in tokens]  # noqa: E731 (a space shows as ␣)
-    return attention_heatmap(translation.attention[: len(target)], visible(translation.source_tokens), visible(target),
+    weights = translation.attention[: len(target), : len(translation.source_tokens)]  # padding columns dropped
+    return attention_heatmap(weights, visible(translation.source_tokens), visible(target),
                              title=title)  # fmt: skip
 
 

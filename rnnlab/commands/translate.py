@@ -26,7 +26,7 @@ def register(commands) -> None:
     train = sub.add_parser("train", help="train an encoder-decoder, evaluate greedy and beam search on a test split")
     train.add_argument("--data", default=None, help="a TSV of pairs: source<TAB>target[<TAB>ignored...]")
     train.add_argument("--builtin", choices=("dates", "numbers"), default=None,
-                       help="generated pairs: dates in 12 languages → ISO, or English numbers → French")  # fmt: skip
+                       help="generated pairs: dates in 14 languages → ISO, or English numbers → French")  # fmt: skip
     train.add_argument("--pairs", type=int, default=None, help="with --builtin: how many (default 30000)")
     train.add_argument("--encoding", default="utf-8")
     train.add_argument("--level", choices=("word", "char"), default=None,
@@ -43,6 +43,8 @@ def register(commands) -> None:
     train.add_argument("--dropout", type=float, default=0.3)
     train.add_argument("--teacher-forcing", type=_forcing, default=(1.0, 1.0),
                        help="chance of feeding the reference token: 1.0, or 1.0:0.7 (first → last epoch)")  # fmt: skip
+    train.add_argument("--label-smoothing", type=float, default=0.1,
+                       help="training targets get 1-ε, the rest ε spread evenly (default 0.1; 0 disables)")  # fmt: skip
     train.add_argument("--epochs", type=int, default=40)
     train.add_argument("--batch-size", type=int, default=64)
     train.add_argument("--lr", type=float, default=2e-3)
@@ -81,6 +83,8 @@ def _train(args: argparse.Namespace) -> None:
     if (args.data is None) == (args.builtin is None):
         raise ValueError("give either --data FILE.tsv or --builtin dates|numbers")
     check_beam(args.beam, 1)
+    if not 0 <= args.label_smoothing < 1:
+        raise ValueError(f"--label-smoothing must be in [0, 1), got {args.label_smoothing}")
     model_config = {"cell": args.cell, "embedding_dim": args.embedding_dim, "hidden_size": args.hidden_size,
                     "num_layers": args.layers, "bidirectional": not args.unidirectional,
                     "attention": args.attention, "input_feeding": not args.no_input_feeding,
@@ -98,7 +102,8 @@ def _train(args: argparse.Namespace) -> None:
     run_dir = args.run_dir or f"runs/translate-{datetime.now():%Y%m%d-%H%M%S}"
     train_translation(train, val, test, level=level, model_config=model_config, train_config=train_config,
                       run_dir=run_dir, source=source, max_vocab=args.max_vocab, max_length=args.max_length,
-                      batch_size=args.batch_size, teacher_forcing=args.teacher_forcing, beam=args.beam,
+                      batch_size=args.batch_size, teacher_forcing=args.teacher_forcing,
+                      label_smoothing=args.label_smoothing, beam=args.beam,
                       alpha=args.alpha, resume=args.resume)  # fmt: skip
     print(f"run folder: {run_dir} (report.html, translations.tsv, evaluation.json, best.safetensors)")
     print(f'translate more: rnnlab translate run --checkpoint {run_dir} "a sentence" --attention attention.png')

@@ -1,9 +1,10 @@
 """Built-in translation sets, generated offline from real linguistic data.
 
-- ``dates``: a date written out in one of 12 languages and 3 styles, with month and day names from the Unicode CLDR
+- ``dates``: a date written out in one of 14 languages and 3 styles, with month and day names from the Unicode CLDR
   locale data that Babel ships (``babel.dates.format_date``), → its ISO form. ``"jeudi 7 mars 1996"``,
-  ``"7. März 1996"``, ``"March 7, 1996"``, ``"7 de marzo de 1996"`` → ``"1996-03-07"``. The year moves from the end
-  to the front and the day and month swap places depending on the language: attention has to reorder. Characters.
+  ``"7. März 1996"``, ``"March 7, 1996"``, ``"7 de marzo de 1996"`` → ``"1996-03-07"``. In most languages the year
+  moves from the end to the front and the day and month swap places: attention has to reorder. Hungarian
+  (``"1996. március 7."``) and Japanese (``"1996年3月7日"``) already write year, month, day. Characters.
 - ``numbers``: a whole number written in English words → the same number in French words, both from num2words:
   ``"three hundred and twenty-one"`` → ``"trois cent vingt et un"``; French adds ``et``, agrees ``cents`` and
   ``quatre-vingts`` and says 70 as 60 + 10. Words.
@@ -20,23 +21,11 @@ import random
 from rnnlab.data.pairs import Pair, normalize
 from rnnlab.errors import RnnlabError
 
-DATE_LOCALES = (
-    "en_US",
-    "en_GB",
-    "fr_FR",
-    "de_DE",
-    "es_ES",
-    "it_IT",
-    "pt_PT",
-    "nl_NL",
-    "sv_SE",
-    "pl_PL",
-    "tr_TR",
-    "id_ID",
-)
-DATE_STYLES = ("full", "long", "medium")  # CLDR styles with month names (the numeric 'short' style is ambiguous)
+DATE_LOCALES = ("en_US", "en_GB", "fr_FR", "de_DE", "es_ES", "it_IT", "pt_PT", "nl_NL", "sv_SE", "pl_PL", "tr_TR",
+                "id_ID", "hu_HU", "ja_JP")  # fmt: skip
+DATE_STYLES = ("full", "long", "medium")  # "short" (3/4/21) is ambiguous; numeric "medium" ones are d.m.y or y/m/d
 BUILTIN = {
-    "dates": "dates in 12 languages and 3 styles → ISO 8601 (characters; Babel/CLDR names)",
+    "dates": "dates in 14 languages and 3 styles → ISO 8601 (characters; Babel/CLDR names)",
     "numbers": "numbers in English words → French words (num2words)",
 }
 LEVELS = {"dates": "char", "numbers": "word"}
