@@ -25,7 +25,9 @@ from rnnlab.models.language_model import LanguageModel
 
 def check_sampling(temperature: float, top_k: int, top_p: float) -> None:
     if not (isinstance(temperature, (int, float)) and math.isfinite(temperature) and temperature > 0):
-        raise RnnlabError(f"temperature must be > 0, got {temperature!r} (1 samples the model as is; lower is safer, higher more surprising)")
+        raise RnnlabError(
+            f"temperature must be > 0, got {temperature!r} (1 samples the model as is; lower is safer, higher wilder)"
+        )
     if top_k < 0:
         raise RnnlabError(f"top-k must be ≥ 0 (0 keeps every token), got {top_k!r}")
     if not 0 < top_p <= 1:
