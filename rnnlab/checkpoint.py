@@ -74,11 +74,14 @@ def save_checkpoint(path: str | Path, tensors: dict[str, Tensor], metadata: dict
 
 
 def load_checkpoint(path: str | Path, *, task: str | None = None) -> tuple[dict[str, Tensor], dict[str, Any]]:
-    """Read a checkpoint; a missing, corrupted or foreign file, or one of another task, is a one-line RnnlabError."""
+    """Read a checkpoint (a run folder means its ``best.safetensors``); a missing, corrupted or foreign file, or one
+    of another task, is a one-line RnnlabError."""
     from safetensors import SafetensorError
     from safetensors.torch import load
 
     path = Path(path)
+    if path.is_dir():
+        path = path / "best.safetensors"
     if not path.is_file():
         raise RnnlabError(f"checkpoint not found: {path}")
     raw = path.read_bytes()

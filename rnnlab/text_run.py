@@ -160,9 +160,6 @@ def _mean_rate(history: list[dict[str, Any]]) -> float:
 
 def load_language_model(path: str | Path) -> tuple[LanguageModel, Vocabulary, str]:
     """The model, vocabulary and level of a ``text`` run folder (or its ``best.safetensors``)."""
-    path = Path(path)
-    if path.is_dir():
-        path = path / "best.safetensors"
     tensors, document = load_checkpoint(path, task=TASK)
     model = LanguageModel(LanguageModelConfig(**document["model"]))
     model.load_state_dict(strip_prefix("model", tensors))

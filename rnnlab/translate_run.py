@@ -174,9 +174,6 @@ class Translator:
 
     @classmethod
     def load(cls, path: str | Path) -> Translator:
-        path = Path(path)
-        if path.is_dir():
-            path = path / "best.safetensors"
         tensors, document = load_checkpoint(path, task=TASK)
         model = Seq2Seq(Seq2SeqConfig(**document["model"]))
         model.load_state_dict(strip_prefix("model", tensors))

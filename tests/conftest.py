@@ -37,3 +37,12 @@ def randomize_(module: torch.nn.Module, scale: float = 0.5, seed: int = 0) -> to
         for p in module.parameters():
             p.copy_(torch.randn(p.shape, generator=generator, dtype=p.dtype) * scale)
     return module
+
+
+def run_cli(capsys, *args: str) -> tuple[int, str, str]:
+    """``rnnlab ARGS`` in this process: exit code, stdout, stderr."""
+    from rnnlab.cli import main
+
+    code = main(list(args))
+    out, err = capsys.readouterr()
+    return code, out, err

@@ -7,7 +7,7 @@ import random
 import pandas as pd
 import pytest
 
-from rnnlab.cli import main
+from tests.conftest import run_cli as run
 
 GOOD, BAD = ["great", "lovely", "superb", "moving"], ["awful", "dull", "poor", "bland"]
 
@@ -22,12 +22,6 @@ def write_reviews(path, n: int = 300) -> str:
         rows.append({"review": " ".join(words), "sentiment": "pos" if positive else "neg"})
     pd.DataFrame(rows).to_csv(path, index=False)
     return str(path)
-
-
-def run(capsys, *args):
-    code = main(list(args))
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 def test_train_report_and_predict(tmp_path, capsys):

@@ -39,6 +39,22 @@ def test_stepping_equals_the_teacher_forced_pass(cell, attention, bidirectional,
     torch.testing.assert_close(a, b)
 
 
+def test_scheduled_sampling_feeds_the_models_own_guesses():
+    config = Seq2SeqConfig(9, 10, embedding_dim=6, hidden_size=8)
+    model = randomize_(Seq2Seq(config), 0.4).eval()
+    source, lengths, target_in, _ = collate([([3, 4, 5], [7, 8, 6, 1]), ([5, 2, 4], [9, 5, 7, 1])], bos=2)
+    forced, _ = model(source, lengths, target_in, teacher_forcing=1.0)
+    own, _ = model(source, lengths, target_in, teacher_forcing=0.0)  # every step fed the previous argmax
+    state, previous, stepped = model.start(source, lengths), target_in[:, 0], []
+    for _ in range(target_in.shape[1]):
+        logits, state, _ = model.step(previous, state)
+        stepped.append(logits)
+        previous = logits.argmax(-1)
+    torch.testing.assert_close(own, torch.stack(stepped, dim=1))
+    torch.testing.assert_close(own[:, 0], forced[:, 0])  # the first step is always fed <s>
+    assert not torch.allclose(own, forced)
+
+
 def test_odd_hidden_size_with_a_bidirectional_encoder_is_refused():
     with pytest.raises(ValueError, match="even hidden_size"):
         Seq2SeqConfig(5, 5, hidden_size=7)

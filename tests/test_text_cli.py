@@ -7,14 +7,9 @@ import json
 import pytest
 
 from rnnlab.cli import main
+from tests.conftest import run_cli as run
 
 SPEECH = "ROMEO:\nBut, soft! what light through yonder window breaks?\n\nJULIET:\nAy me!\n\n"
-
-
-def run(capsys, *args):
-    code = main(list(args))
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 @pytest.fixture(scope="module")

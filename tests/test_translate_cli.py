@@ -5,12 +5,7 @@ from __future__ import annotations
 import pytest
 
 from rnnlab.cli import main
-
-
-def run(capsys, *args):
-    code = main(list(args))
-    out, err = capsys.readouterr()
-    return code, out, err
+from tests.conftest import run_cli as run
 
 
 @pytest.fixture(scope="module")
