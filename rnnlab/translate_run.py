@@ -305,7 +305,7 @@ def train_translation(
     rows += [f"{s}\t{' | '.join(r)}\t" + "\t".join(outputs[b][i].text for b in beams)
              for i, (s, r) in enumerate(zip(sources, references, strict=True))]  # fmt: skip
     atomic_write_text(run_dir / "translations.tsv", "\n".join(rows) + "\n")
-    write_report(run_dir, translator, result.history, summary, metadata, sources, references, outputs)
+    write_report(run_dir, result.history, summary, metadata, sources, references, outputs)
     return translator, summary
 
 
@@ -329,7 +329,7 @@ def attention_figure(translation: Translation, title: str = "attention"):
                              title=title)  # fmt: skip
 
 
-def write_report(run_dir: Path, translator: Translator, history, summary, metadata, sources, references, outputs):
+def write_report(run_dir: Path, history, summary, metadata, sources, references, outputs) -> Path:
     from rnnlab.inspection.plots import figure_png, training_curves
     from rnnlab.inspection.report import Report
 
@@ -342,14 +342,16 @@ def write_report(run_dir: Path, translator: Translator, history, summary, metada
                  header, rows)  # fmt: skip
     if history:
         report.figure("training curves", figure_png(training_curves(history, title="translation")))
-    best = max(outputs)
+    best = max(outputs)  # the widest beam
+    name = "greedy" if best == 1 else f"beam {best}"
     picks = sorted(range(len(sources)), key=lambda i: (-len(outputs[best][i].source_tokens), i))[:3]
     picks += list(range(min(3, len(sources))))
     lines = []
     for i in dict.fromkeys(picks):
         translation = outputs[best][i]
-        report.figure(f"attention: {sources[i]} → {translation.text}", figure_png(attention_figure(translation)))
+        report.figure(f"attention ({name}): {sources[i]} → {translation.text}",
+                      figure_png(attention_figure(translation)))  # fmt: skip
     for i in range(min(20, len(sources))):
         lines.append(f"{sources[i]}\n  model:     {outputs[best][i].text}\n  reference: {' | '.join(references[i])}")
-    report.text("test translations (best decoding)", "\n".join(lines))
+    report.text(f"test translations ({name})", "\n".join(lines))
     return report.write(run_dir / "report.html")

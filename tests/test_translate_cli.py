@@ -23,7 +23,7 @@ def test_run_with_beam_n_best_and_attention(run_dir, tmp_path, capsys):
                        "--n-best", "2", "--attention", str(png))  # fmt: skip
     assert code == 0 and "  1. " in out and "  2. " in out and png.read_bytes()[:4] == b"\x89PNG"
     text = (run_dir / "report.html").read_text()
-    assert "attention:" in text and "greedy" in text and "beam 3" in text
+    assert "attention (beam 3):" in text and "greedy" in text and "beam 3" in text
 
 
 @pytest.mark.parametrize("args, message", [
