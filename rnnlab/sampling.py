@@ -37,6 +37,11 @@ def check_sampling(temperature: float, top_k: int, top_p: float) -> None:
 def filter_logits(logits: Tensor, *, temperature: float = 1.0, top_k: int = 0, top_p: float = 1.0) -> Tensor:
     """Logits ``(..., V)`` scaled by ``1/τ``, with tokens outside top-k / top-p set to ``-inf``."""
     check_sampling(temperature, top_k, top_p)
+    return _filter(logits, temperature, top_k, top_p)
+
+
+def _filter(logits: Tensor, temperature: float, top_k: int, top_p: float) -> Tensor:
+    """:func:`filter_logits` without the checks (the sampling loop checks once)."""
     logits = logits / temperature  # (..., V)
     if 0 < top_k < logits.shape[-1]:
         kth = logits.topk(top_k, dim=-1).values[..., -1:]  # (..., 1)
@@ -88,7 +93,7 @@ def sample_tokens(
             logits, state = model(torch.tensor([ids]))  # (1, P, V)
             last = logits[0, -1]  # (V,)
             for _ in range(length):
-                probabilities = filter_logits(last, temperature=temperature, top_k=top_k, top_p=top_p).softmax(-1)
+                probabilities = _filter(last, temperature, top_k, top_p).softmax(-1)  # (V,)
                 token = int(torch.multinomial(probabilities, 1, generator=generator))
                 yield vocab.tokens[token]
                 logits, state = model(torch.tensor([[token]]), state)  # (1, 1, V): one step, state carried

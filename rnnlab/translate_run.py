@@ -52,10 +52,8 @@ class Tokenizer:
                                   max_size=max_vocab, specials=(PAD, UNK, BOS, EOS))  # fmt: skip
         return cls(source, target, level, lowercase)
 
-    def source_tokens(self, text: str) -> list[str]:
-        return tokenize_sentence(text, self.level, lowercase=self.lowercase)
-
-    def target_tokens(self, text: str) -> list[str]:
+    def tokens(self, text: str) -> list[str]:
+        """A sentence of either side as tokens (both sides are tokenised alike)."""
         return tokenize_sentence(text, self.level, lowercase=self.lowercase)
 
     def target_text(self, ids: Sequence[int]) -> str:
@@ -63,7 +61,7 @@ class Tokenizer:
 
     def reference_text(self, text: str) -> str:
         """A reference as the model would write it (same case and tokens), for BLEU, chrF and exact match."""
-        return join_tokens(self.target_tokens(text), self.level)
+        return join_tokens(self.tokens(text), self.level)
 
     def to_dict(self) -> dict[str, Any]:
         return {"source_vocab": json.loads(self.source_vocab.to_json()),
@@ -80,14 +78,8 @@ class Tokenizer:
 def encode_pairs(tokenizer: Tokenizer, pairs: Sequence[Pair]) -> list[tuple[list[int], list[int]]]:
     """(source ids, target ids + </s>) per pair."""
     eos = tokenizer.target_vocab.id(EOS)
-    return [(tokenizer.source_vocab.encode(tokenizer.source_tokens(p.source)),
-             [*tokenizer.target_vocab.encode(tokenizer.target_tokens(p.target)), eos]) for p in pairs]  # fmt: skip
-
-
-def filter_length(tokenizer: Tokenizer, pairs: Sequence[Pair], max_length: int) -> list[Pair]:
-    """The pairs whose source and target have at most ``max_length`` tokens."""
-    return [p for p in pairs if len(tokenizer.source_tokens(p.source)) <= max_length
-            and len(tokenizer.target_tokens(p.target)) <= max_length]  # fmt: skip
+    return [(tokenizer.source_vocab.encode(tokenizer.tokens(p.source)),
+             [*tokenizer.target_vocab.encode(tokenizer.tokens(p.target)), eos]) for p in pairs]  # fmt: skip
 
 
 def collate(examples: Sequence[tuple[list[int], list[int]]], bos: int) -> tuple[Tensor, Tensor, Tensor, Tensor]:
@@ -137,11 +129,12 @@ class TranslationTask:
         total, count, exact = 0.0, 0, 0
         for i in range(0, len(self.val), 256):
             source, lengths, target_in, target_out = collate(self.val[i : i + 256], self.bos)
-            logits, _ = model(source, lengths, target_in)  # (B, T, V)
+            state = model.start(source, lengths)  # encoded once: for the loss and for greedy decoding
+            logits, _ = model.decode(state, target_in)  # (B, T, V)
             total += nn.functional.cross_entropy(logits.flatten(0, 1), target_out.flatten(), ignore_index=0,
                                                  reduction="sum").item()  # fmt: skip
             count += int((target_out > 0).sum())
-            greedy = greedy_search(lambda p, s: _log_step(model, p, s), model.start(source, lengths), len(source),
+            greedy = greedy_search(lambda p, s: _log_step(model, p, s), state, len(source),
                                    bos=self.bos, eos=self.eos, max_length=target_out.shape[1] + 5)  # fmt: skip
             exact += sum(h.tokens == self.val[i + b][1][:-1] for b, h in enumerate(greedy))
         return {"val_loss": total / count, "val_exact": exact / len(self.val)}
@@ -185,7 +178,7 @@ class Translator:
         """``n_best`` translations per sentence (best first). ``strict``: a sentence with no known word is an error
         (otherwise it is translated from ``<unk>`` tokens, as the test set is)."""
         check_beam(beam, max_length or 1, n_best)
-        tokens = [self.tokenizer.source_tokens(s) for s in sentences]
+        tokens = [self.tokenizer.tokens(s) for s in sentences]
         for sentence, words in zip(sentences, tokens, strict=True):
             if not words:
                 raise RnnlabError(f"nothing to translate in {sentence!r}")
@@ -270,7 +263,7 @@ def train_translation(
     check_beam(beam, 1)
     run_dir = Path(run_dir)
     tokenizer = Tokenizer.build(train, level=level, max_vocab=max_vocab)
-    kept = filter_length(tokenizer, train, max_length)
+    kept = [(s, t) for s, t in encode_pairs(tokenizer, train) if len(s) <= max_length and len(t) - 1 <= max_length]
     if not kept:
         raise RnnlabError(f"no training pair has at most {max_length} tokens per side; raise --max-length")
     config = Seq2SeqConfig(source_vocab=len(tokenizer.source_vocab), target_vocab=len(tokenizer.target_vocab),
@@ -278,7 +271,7 @@ def train_translation(
     torch.manual_seed(train_config.seed)
     model = Seq2Seq(config)
     bos = tokenizer.target_vocab.id(BOS)
-    task = TranslationTask(encode_pairs(tokenizer, kept), encode_pairs(tokenizer, val), bos=bos,
+    task = TranslationTask(kept, encode_pairs(tokenizer, val), bos=bos,
                            eos=tokenizer.target_vocab.id(EOS), batch_size=batch_size,
                            epochs=train_config.epochs, teacher_forcing=teacher_forcing,
                            label_smoothing=label_smoothing)  # fmt: skip

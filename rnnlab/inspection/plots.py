@@ -158,15 +158,20 @@ def attention_heatmap(weights: np.ndarray, source: Sequence[str], target: Sequen
     weights = np.asarray(weights)
     fig, ax = plt.subplots(figsize=(1.5 + 0.4 * len(source), 1.2 + 0.35 * len(target)))
     ax.imshow(weights, aspect="auto", cmap="Greys", vmin=0, vmax=max(weights.max(), 1e-9))
-    ax.set_xticks(range(len(source)))
-    ax.set_xticklabels(source, rotation=60, ha="right")
-    ax.set_yticks(range(len(target)))
-    ax.set_yticklabels(target)
-    ax.set_xlabel("source")
-    ax.set_ylabel("output")
+    _label_grid(ax, source, target, "source", "output", rotation=60)
     ax.set_title(title)
     fig.tight_layout()
     return fig
+
+
+def _label_grid(ax, columns: Sequence[str], rows: Sequence[str], x_name: str, y_name: str, *, rotation: int) -> None:
+    """Name every column and row of a matrix plot."""
+    ax.set_xticks(range(len(columns)))
+    ax.set_xticklabels(columns, rotation=rotation, ha="right")
+    ax.set_yticks(range(len(rows)))
+    ax.set_yticklabels(rows)
+    ax.set_xlabel(x_name)
+    ax.set_ylabel(y_name)
 
 
 def figure_png(fig) -> bytes:
@@ -187,12 +192,7 @@ def confusion_plot(matrix: np.ndarray, classes: Sequence[str], *, title: str = "
     ax.imshow(matrix, cmap="Blues")
     for (i, j), count in np.ndenumerate(matrix):
         ax.text(j, i, str(count), ha="center", va="center", color="white" if count > matrix.max() / 2 else "black")
-    ax.set_xticks(range(len(classes)))
-    ax.set_xticklabels(classes, rotation=45, ha="right")
-    ax.set_yticks(range(len(classes)))
-    ax.set_yticklabels(classes)
-    ax.set_xlabel("predicted")
-    ax.set_ylabel("true")
+    _label_grid(ax, classes, classes, "predicted", "true", rotation=45)
     ax.set_title(title)
     fig.tight_layout()
     return fig

@@ -134,7 +134,13 @@ class Seq2Seq(nn.Module):
         generator: torch.Generator | None = None,
     ) -> tuple[Tensor, Tensor]:  # fmt: skip
         """``target_in`` ``(B, T)`` starts with ``<s>``; returns logits ``(B, T, V)`` and weights ``(B, T, S)``."""
-        state = self.start(source, lengths)
+        return self.decode(self.start(source, lengths), target_in, teacher_forcing=teacher_forcing, generator=generator)
+
+    def decode(
+        self, state: DecoderState, target_in: Tensor, *, teacher_forcing: float = 1.0,
+        generator: torch.Generator | None = None,
+    ) -> tuple[Tensor, Tensor]:  # fmt: skip
+        """The decoder over ``target_in`` ``(B, T)`` from an encoded ``state`` (:meth:`start`), as :meth:`forward`."""
         previous = target_in[:, 0]  # (B,) <s>
         all_logits, all_weights = [], []
         for t in range(target_in.shape[1]):
