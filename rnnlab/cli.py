@@ -7,6 +7,7 @@ Errors from bad input (``ValueError``, :class:`~rnnlab.errors.RnnlabError`, miss
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 
 from rnnlab.commands import classify, forecast, inspect, text, translate
@@ -90,6 +91,10 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("rnnlab: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # the reader went away (rnnlab text generate | head): stop quietly, as cat does
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())  # so that the final flush at exit does not raise again
+        return 1
     return 0
 
 

@@ -88,3 +88,16 @@ def test_resume_continues_the_run(trained, capsys):  # last: it adds an epoch to
                        "--embedding-dim", "16", "--batch-size", "8", "--bptt", "32", "--epochs", "4", "--lr", "1e-2",
                        "--no-progress", "--run-dir", str(run_dir), "--resume")  # fmt: skip
     assert code == 0 and "resuming from" in out and "epoch 4/4" in out and "epoch 3/4" not in out
+
+
+def test_generate_into_a_closed_pipe_stops_quietly(trained):
+    import subprocess
+    import sys
+
+    _, run_dir = trained
+    command = [sys.executable, "-m", "rnnlab.cli", "text", "generate", "--checkpoint", str(run_dir), "--length", "3000"]
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    process.stdout.read(20)  # like `| head -c 20`
+    process.stdout.close()
+    _, err = process.communicate(timeout=120)
+    assert process.returncode in (0, 1) and b"Traceback" not in err, err.decode()
