@@ -131,10 +131,9 @@ def train_text(
         "vocab": json.loads(corpus.vocab.to_json()),
         "data": {"source": corpus.source, "batch_size": batch_size, "bptt": bptt},
     }
-    run_dir.mkdir(parents=True, exist_ok=True)
-    atomic_write_text(run_dir / "vocab.json", corpus.vocab.to_json())
     start = time.perf_counter()
     result = fit(model, task, train_config, run_dir, metadata=metadata, resume=resume, log=log)
+    atomic_write_text(run_dir / "vocab.json", corpus.vocab.to_json())  # after fit: it refuses a run dir in use
     summary = {
         "best_epoch": result.best_epoch,
         **result.best,

@@ -282,10 +282,9 @@ def train_translation(
         f"{len(tokenizer.target_vocab):,}; {config.cell}, {config.attention} attention, "
         f"{parameters:,} parameters")  # fmt: skip
     metadata = {"task": TASK, "model": config.to_dict(), "tokenizer": tokenizer.to_dict(), "data": {"source": source}}
-    run_dir.mkdir(parents=True, exist_ok=True)
-    atomic_write_text(run_dir / "source_vocab.json", tokenizer.source_vocab.to_json())
-    atomic_write_text(run_dir / "target_vocab.json", tokenizer.target_vocab.to_json())
     result = fit(model, task, train_config, run_dir, metadata=metadata, resume=resume, log=log)
+    atomic_write_text(run_dir / "source_vocab.json", tokenizer.source_vocab.to_json())  # after fit: it refuses a
+    atomic_write_text(run_dir / "target_vocab.json", tokenizer.target_vocab.to_json())  # run dir already in use
     translator = Translator(model, tokenizer)
     beams = [1] if beam == 1 else [1, beam]
     sources, references, scores, outputs = evaluate_test(translator, test, beams=beams, alpha=alpha)

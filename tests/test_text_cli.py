@@ -101,3 +101,13 @@ def test_generate_into_a_closed_pipe_stops_quietly(trained):
     process.stdout.close()
     _, err = process.communicate(timeout=120)
     assert process.returncode in (0, 1) and b"Traceback" not in err, err.decode()
+
+
+def test_a_new_run_into_a_used_run_dir_is_refused_and_changes_nothing(trained, tmp_path, capsys):
+    _, run_dir = trained
+    before = {p.name: p.read_bytes() for p in run_dir.iterdir() if p.is_file()}
+    other = tmp_path / "other.txt"
+    other.write_text("completely different characters: 0123456789 xyz QWERTY\n" * 20, encoding="utf-8")
+    code, _, err = run(capsys, "text", "train", str(other), "--run-dir", str(run_dir), "--hidden-size", "8")
+    assert code == 2 and "already holds a checkpoint" in err
+    assert {p.name: p.read_bytes() for p in run_dir.iterdir() if p.is_file()} == before
