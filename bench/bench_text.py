@@ -29,7 +29,7 @@ import torch
 from torch import nn
 
 from rnnlab.data.corpus import Corpus
-from rnnlab.text_run import evaluate_loss, train_text
+from rnnlab.tasks.text import evaluate_loss, train_text
 from rnnlab.train import TrainConfig
 
 HERE = Path(__file__).resolve().parent

@@ -9,8 +9,9 @@ import torch
 
 from rnnlab.data.pairs import Pair
 from rnnlab.models.seq2seq import Seq2Seq, Seq2SeqConfig
+from rnnlab.models.translator import Translator, collate
+from rnnlab.tasks.translate import score_translations, train_translation
 from rnnlab.train import TrainConfig
-from rnnlab.translate_run import Translator, collate, score_translations, train_translation
 from tests.conftest import randomize_
 
 

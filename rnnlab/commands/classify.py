@@ -1,4 +1,4 @@
-"""``rnnlab classify train | predict``: arguments in, a call to :mod:`rnnlab.classify_run`."""
+"""``rnnlab classify train | predict``: arguments in, a call to :mod:`rnnlab.tasks.classify`."""
 
 from __future__ import annotations
 
@@ -73,8 +73,8 @@ def register(commands) -> None:
 
 
 def _train(args: argparse.Namespace) -> None:
-    from rnnlab.classify_run import load_labelled, train_run
     from rnnlab.models.classifier import ClassifierConfig
+    from rnnlab.tasks.classify import load_labelled, train_run
     from rnnlab.train import TrainConfig
 
     if args.ensemble < 1 or (args.ensemble > 1 and (args.builtin or args.sequences)):
@@ -93,7 +93,7 @@ def _train(args: argparse.Namespace) -> None:
                                monitor=monitor, progress=not args.no_progress)  # fmt: skip
     run_dir = args.run_dir or f"runs/classify-{datetime.now():%Y%m%d-%H%M%S}"
     if args.builtin or args.sequences:
-        from rnnlab.classify_run import sequence_run
+        from rnnlab.tasks.classify import sequence_run
 
         table = None
         if args.sequences:
@@ -108,7 +108,7 @@ def _train(args: argparse.Namespace) -> None:
 
 
 def _evaluate(args: argparse.Namespace) -> None:
-    from rnnlab.classify_run import evaluate_run, load_labelled
+    from rnnlab.tasks.classify import evaluate_run, load_labelled
 
     examples = load_labelled(args.data, args.class_files, text=args.text_column, label=args.label_column,
                              encoding=args.encoding)  # fmt: skip
@@ -116,8 +116,8 @@ def _evaluate(args: argparse.Namespace) -> None:
 
 
 def _predict(args: argparse.Namespace) -> None:
-    from rnnlab.classify_run import predict_run
     from rnnlab.data.text import read_text
+    from rnnlab.tasks.classify import predict_run
 
     texts = list(args.texts)
     if args.input:

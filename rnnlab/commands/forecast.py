@@ -1,4 +1,4 @@
-"""``rnnlab forecast datasets | train | evaluate | predict``: arguments in, a call to :mod:`rnnlab.forecast_run`."""
+"""``rnnlab forecast datasets | train | evaluate | predict``: arguments in, a call to :mod:`rnnlab.tasks.forecast`."""
 
 from __future__ import annotations
 
@@ -94,14 +94,14 @@ def register(commands) -> None:
 
 
 def _datasets(args: argparse.Namespace) -> None:
-    from rnnlab.forecast_run import datasets_table
+    from rnnlab.tasks.forecast import datasets_table
 
     print(datasets_table())
 
 
 def _train(args: argparse.Namespace) -> None:
     from rnnlab.data.datasets import BUILTINS
-    from rnnlab.forecast_run import DataOptions, train_run
+    from rnnlab.tasks.forecast import DataOptions, train_run
 
     entry = BUILTINS.get(args.data)
     cycles = args.cycles if args.cycles is not None else (entry.cycles if entry else ())
@@ -129,7 +129,7 @@ def _train(args: argparse.Namespace) -> None:
 
 
 def _evaluate(args: argparse.Namespace) -> None:
-    from rnnlab.forecast_run import DataOptions, evaluate_run
+    from rnnlab.tasks.forecast import DataOptions, evaluate_run
 
     evaluate_run(
         args.checkpoint, DataOptions(args.data, fill=args.fill), val_size=args.val_size, test_size=args.test_size,
@@ -138,6 +138,6 @@ def _evaluate(args: argparse.Namespace) -> None:
 
 
 def _predict(args: argparse.Namespace) -> None:
-    from rnnlab.forecast_run import DataOptions, predict_run
+    from rnnlab.tasks.forecast import DataOptions, predict_run
 
     predict_run(args.checkpoint, DataOptions(args.data, fill=args.fill), args.output)

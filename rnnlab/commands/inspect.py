@@ -62,15 +62,15 @@ def register(commands) -> None:
 
 
 def _inspect(args: argparse.Namespace) -> None:
-    from rnnlab.experiments.jobs import inspect_job
+    from rnnlab.tasks.experiments import inspect_job
 
     inspect_job(checkpoint=args.checkpoint, cell=args.cell, hidden_size=args.hidden_size, text=args.text,
                 data=args.data, example=args.example, out_dir=args.out or _stamp("inspect"))  # fmt: skip
 
 
 def _memory(args: argparse.Namespace) -> None:
-    from rnnlab.experiments.jobs import memory_job
     from rnnlab.experiments.memory import LONG_SWEEP, MemoryConfig
+    from rnnlab.tasks.experiments import memory_job
 
     config = LONG_SWEEP if args.long else MemoryConfig()
     if args.task == "copy":
@@ -85,13 +85,13 @@ def _memory(args: argparse.Namespace) -> None:
 
 
 def _gradients(args: argparse.Namespace) -> None:
-    from rnnlab.experiments.jobs import gradients_job
+    from rnnlab.tasks.experiments import gradients_job
 
     gradients_job(hidden_size=args.hidden_size, steps=args.steps, out_dir=args.out or _stamp("gradients"))
 
 
 def _compare(args: argparse.Namespace) -> None:
-    from rnnlab.experiments.jobs import compare_job
+    from rnnlab.tasks.experiments import compare_job
 
     compare_job(args.task, length=args.length, max_steps=args.max_steps, data=args.data, epochs=args.epochs,
                 out_dir=args.out or _stamp(f"compare-{args.task}"))  # fmt: skip

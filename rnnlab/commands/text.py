@@ -1,4 +1,4 @@
-"""``rnnlab text train | generate``: arguments in, a call to :mod:`rnnlab.text_run` or :mod:`rnnlab.sampling`."""
+"""``rnnlab text train | generate``: arguments in, a call to :mod:`rnnlab.tasks.text` or :mod:`rnnlab.sampling`."""
 
 from __future__ import annotations
 
@@ -54,7 +54,7 @@ def register(commands) -> None:
 
 
 def _train(args: argparse.Namespace) -> None:
-    from rnnlab.text_run import load_corpus, train_text
+    from rnnlab.tasks.text import load_corpus, train_text
     from rnnlab.train import TrainConfig
 
     if args.minutes < 0:
@@ -82,7 +82,7 @@ def _train(args: argparse.Namespace) -> None:
 def _generate(args: argparse.Namespace) -> None:
     from rnnlab.data.corpus import text_piece, tokenize
     from rnnlab.sampling import check_sampling, sample_tokens
-    from rnnlab.text_run import load_language_model
+    from rnnlab.tasks.text import load_language_model
 
     check_sampling(args.temperature, args.top_k, args.top_p)  # before loading anything
     model, vocab, level = load_language_model(args.checkpoint)

@@ -1,4 +1,4 @@
-"""``rnnlab translate train | run``: arguments in, a call to :mod:`rnnlab.translate_run`."""
+"""``rnnlab translate train | run``: arguments in, a call to :mod:`rnnlab.tasks.translate`."""
 
 from __future__ import annotations
 
@@ -77,8 +77,8 @@ def _train(args: argparse.Namespace) -> None:
     from rnnlab.data.pairs import read_pairs, split_by_source
     from rnnlab.decoding import check_beam
     from rnnlab.models.seq2seq import Seq2SeqConfig
+    from rnnlab.tasks.translate import train_translation
     from rnnlab.train import TrainConfig
-    from rnnlab.translate_run import train_translation
 
     if (args.data is None) == (args.builtin is None):
         raise ValueError("give either --data FILE.tsv or --builtin dates|numbers")
@@ -114,7 +114,8 @@ def _run(args: argparse.Namespace) -> None:
     from rnnlab.decoding import check_beam
     from rnnlab.errors import RnnlabError
     from rnnlab.inspection.plots import save_figure
-    from rnnlab.translate_run import Translator, attention_figure
+    from rnnlab.models.translator import Translator
+    from rnnlab.tasks.translate import attention_figure
 
     check_beam(args.beam, args.max_length or 1, args.n_best)
     sentences = list(args.sentences)

@@ -94,7 +94,7 @@ def inspect_job(
 
 
 def _series_values(source: str, length: int) -> np.ndarray:
-    from rnnlab.forecast_run import DataOptions, load_data
+    from rnnlab.tasks.forecast import DataOptions, load_data
 
     frame, spec, name, _ = load_data(DataOptions(source))
     values = frame[spec.targets[0]].to_numpy(dtype=np.float64)[-length:]
@@ -111,7 +111,7 @@ def _checkpoint_input(checkpoint: str, source: str | None):
         raise RnnlabError(f"rnnlab inspect reads forecast checkpoints for now; {checkpoint} is '{meta.get('task')}'")
     if source is None:
         raise RnnlabError("say which series to read the input window from: --data FILE or a built-in name")
-    from rnnlab.forecast_run import DataOptions, load_data
+    from rnnlab.tasks.forecast import DataOptions, load_data
 
     forecaster = Forecaster.load(checkpoint)
     spec = forecaster.spec
@@ -140,7 +140,7 @@ def compare_job(task: str, *, length: int, max_steps: int, data: str, epochs: in
         return results
     if task == "forecast":
         from rnnlab.evaluation import format_table as forecast_table
-        from rnnlab.forecast_run import DEMO_CONFIG, DataOptions, train_run
+        from rnnlab.tasks.forecast import DEMO_CONFIG, DataOptions, train_run
         from rnnlab.train import TrainConfig
 
         rows = []
