@@ -3,8 +3,10 @@
 - naive: every future value is the last observed one;
 - seasonal naive (period m): the value one season earlier, ``ŷ_{o+h} = y_{o+h-m}`` (repeating the last season);
 - ETS (statsmodels' Holt-Winters ``ExponentialSmoothing``): additive damped trend and, when a period fits twice
-  into the history, additive seasonality, i.e. ETS(A,Ad,A). Its parameters are estimated once on the data before
-  the first origin; at each origin the model is re-run over all data before that origin with those parameters.
+  into the history, additive seasonality, i.e. ETS(A,Ad,A). Its parameters (and initial states) are estimated once
+  on the data before the first origin; the forecasts from every origin come from one pass of its filter over the
+  data before that origin;
+- Theta (statsmodels' ``ThetaModel``), the M3 competition's winner, refitted at each origin.
 """
 
 from __future__ import annotations
@@ -30,11 +32,24 @@ def seasonal_naive(period: int) -> Forecast:
 
 
 class ETS:
-    """ETS(A,Ad,A) (or ETS(A,Ad,N) without a usable period), fitted once, re-run at every origin."""
+    r"""ETS(A,Ad,A) (or ETS(A,Ad,N) without a usable period): parameters fitted once by statsmodels' Holt-Winters,
+    then run as a filter over any history, so the forecast from every origin costs one pass.
+
+    The recursions are statsmodels' (``holt_win_add_add_dam``), with :math:`\ell_i, b_i` the state before ``y_i``:
+
+    .. math::
+        \ell_i = \alpha (y_{i-1} - s_{i-1}) + (1-\alpha)(\ell_{i-1} + \phi b_{i-1}),\quad
+        b_i = \beta (\ell_i - \ell_{i-1}) + (1-\beta)\phi b_{i-1},\quad
+        s_{i-1+m} = \gamma (y_{i-1} - \ell_{i-1} - \phi b_{i-1}) + (1-\gamma) s_{i-1}
+
+    and the forecast of ``y_{o+h-1}`` from origin ``o`` is
+    :math:`\ell_o + (\phi + \dots + \phi^h) b_o + s_{o + (h-1) \bmod m}`.
+    """
 
     def __init__(self, period: int | None) -> None:
         self.period = period
         self.params: dict[str, float] | None = None
+        self.initial: dict[str, object] | None = None  # initial level, trend and seasons of the fitted model
 
     def name(self) -> str:
         return f"ETS(A,Ad,A) m={self.period}" if self.period else "ETS(A,Ad,N)"
@@ -53,19 +68,106 @@ class ETS:
         )
 
     def fit(self, history: np.ndarray) -> ETS:
-        if self.period and len(history) < 2 * self.period:
+        history = np.asarray(history, dtype=np.float64)
+        if self.period and (self.period < 2 or len(history) < 2 * self.period + 2):
             self.period = None
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             fitted = self._model(history).fit()
         keys = ("smoothing_level", "smoothing_trend", "smoothing_seasonal", "damping_trend")
         self.params = {k: float(fitted.params[k]) for k in keys if fitted.params.get(k) is not None}
+        seasons = np.asarray(fitted.params.get("initial_seasons", []), dtype=np.float64)
+        self.initial = {"level": float(fitted.params["initial_level"]),
+                        "trend": float(fitted.params["initial_trend"]), "seasons": seasons.tolist()}  # fmt: skip
         return self
+
+    def to_dict(self) -> dict:
+        return {"period": self.period, "params": self.params, "initial": self.initial}
+
+    @classmethod
+    def from_dict(cls, data: dict) -> ETS:
+        ets = cls(data["period"])
+        ets.params, ets.initial = data["params"], data["initial"]
+        return ets
+
+    def states(self, y: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Run the filter over ``y`` ``(N,)``: levels ``(N+1,)``, trends ``(N+1,)`` (index i: before ``y_i``) and
+        seasons ``(N+m,)`` (index i: the season of ``y_i``; zeros without a period)."""
+        if self.params is None:
+            raise RuntimeError("fit the ETS model first")
+        y = np.asarray(y, dtype=np.float64)
+        n, m = len(y), self.period or 1
+        alpha = self.params["smoothing_level"]
+        beta = self.params.get("smoothing_trend", 0.0)
+        gamma = self.params.get("smoothing_seasonal", 0.0) if self.period else 0.0
+        phi = self.params.get("damping_trend", 1.0)
+        level, trend, season = np.empty(n + 1), np.empty(n + 1), np.zeros(n + m)
+        level[0], trend[0] = self.initial["level"], self.initial["trend"]
+        if self.period:
+            season[:m] = self.initial["seasons"]
+        for i in range(1, n + 1):  # plain floats: a NumPy scalar per operation would be 5x slower
+            previous, damped, s = level[i - 1], phi * trend[i - 1], season[i - 1]
+            level[i] = alpha * (y[i - 1] - s) + (1 - alpha) * (previous + damped)
+            trend[i] = beta * (level[i] - previous) + (1 - beta) * damped
+            season[i - 1 + m] = gamma * (y[i - 1] - previous - damped) + (1 - gamma) * s if self.period else 0.0
+        return level, trend, season
+
+    def forecasts_at(self, y: np.ndarray, origins: np.ndarray, horizon: int) -> np.ndarray:
+        """Forecasts ``(O, horizon)`` from each origin ``o`` (using ``y[:o]`` only): one filter pass over ``y``."""
+        origins = np.asarray(origins, dtype=np.int64)
+        level, trend, season = self.states(np.asarray(y, dtype=np.float64)[: int(origins.max(initial=0))])
+        phi = self.params.get("damping_trend", 1.0)
+        damping = np.cumsum(phi ** np.arange(1, horizon + 1))  # (H,) φ + … + φ^h
+        steps = np.arange(horizon) % (self.period or 1)  # (H,)
+        return level[origins, None] + damping[None] * trend[origins, None] + season[origins[:, None] + steps[None]]
 
     def __call__(self, history: np.ndarray, horizon: int) -> np.ndarray:
         if self.params is None:
             self.fit(history)
+        return self.forecasts_at(history, np.array([len(history)]), horizon)[0]
+
+
+def theta(period: int | None) -> Forecast:
+    """The Theta method (Assimakopoulos & Nikolopoulos 2000; statsmodels' ``ThetaModel``), refitted at each origin,
+    deseasonalised (multiplicatively) when the period fits twice and the series is positive."""
+
+    def forecast(history: np.ndarray, horizon: int) -> np.ndarray:
+        from statsmodels.tsa.forecasting.theta import ThetaModel
+
+        seasonal = bool(period and period > 1 and len(history) >= 2 * period)
+        method = "multiplicative" if seasonal and history.min() > 0 else "additive"
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            result = self._model(history).fit(**self.params, optimized=False)
-        return np.asarray(result.forecast(horizon))
+            model = ThetaModel(history, period=period if seasonal else 1, deseasonalize=seasonal, method=method)
+            return np.asarray(model.fit().forecast(horizon))
+
+    return forecast
+
+
+class ETSState:
+    """The state of a fitted :class:`ETS` after a history, advanced one value at a time (streaming, O(1) each)."""
+
+    def __init__(self, model: ETS, history: np.ndarray) -> None:
+        level, trend, season = model.states(history)
+        n, m = len(history), model.period or 1
+        self.model, self.m = model, m
+        self.level, self.trend = float(level[n]), float(trend[n])
+        self.seasons = list(season[n : n + m])  # the seasons of the next m values
+        params = model.params or {}
+        self.alpha, self.beta = params["smoothing_level"], params.get("smoothing_trend", 0.0)
+        self.gamma = params.get("smoothing_seasonal", 0.0) if model.period else 0.0
+        self.phi = params.get("damping_trend", 1.0)
+
+    def one_step(self) -> float:
+        """The forecast of the next value."""
+        return self.level + self.phi * self.trend + self.seasons[0]
+
+    def update(self, value: float) -> None:
+        previous, damped, s = self.level, self.phi * self.trend, self.seasons.pop(0)
+        self.level = self.alpha * (value - s) + (1 - self.alpha) * (previous + damped)
+        self.trend = self.beta * (self.level - previous) + (1 - self.beta) * damped
+        self.seasons.append(self.gamma * (value - previous - damped) + (1 - self.gamma) * s if self.model.period else 0)
+
+    def forecast(self, horizon: int) -> np.ndarray:
+        damping = np.cumsum(self.phi ** np.arange(1, horizon + 1))
+        return self.level + damping * self.trend + np.asarray(self.seasons)[np.arange(horizon) % self.m]

@@ -96,7 +96,7 @@ def test_a_series_shorter_than_lookback_plus_horizon_is_a_clear_error(tmp_path):
     config = ForecastConfig(hidden_size=8, lookback=48, horizon=24)
     with pytest.raises(RnnlabError, match=r"30 training points, too few for lookback 48 \+ horizon 24"):
         trained(tmp_path, config, frame=sine_frame(50), val_size=10, test_size=10)
-    forecaster = trained(tmp_path / "b", ForecastConfig(hidden_size=8, lookback=48, horizon=12))
+    forecaster = trained(tmp_path / "b", ForecastConfig(hidden_size=8, lookback=48, horizon=12, base="none"))
     with pytest.raises(RnnlabError, match="needs 48 points of history"):
         forecaster.predict(sine_frame(20))
 
@@ -120,7 +120,7 @@ def test_loading_a_checkpoint_of_another_task_or_a_broken_one_fails_clearly(tmp_
 
 
 @pytest.mark.parametrize("cell", ["lstm", "gru", "rnn"])
-@pytest.mark.parametrize(("base", "period"), [("none", 0), ("last", 0), ("seasonal", 24)])
+@pytest.mark.parametrize(("base", "period"), [("none", 0), ("last", 0), ("seasonal", 24), ("ets", 24)])
 def test_streaming_updates_equal_reading_the_whole_history_at_once(tmp_path, cell, base, period):
     config = ForecastConfig(cell=cell, hidden_size=16, num_layers=2, lookback=24, horizon=6, base=base,
                             period=period, cycles=(24,))  # fmt: skip
@@ -128,9 +128,31 @@ def test_streaming_updates_equal_reading_the_whole_history_at_once(tmp_path, cel
     frame = sine_frame()
     forecaster.start_stream(frame.iloc[:400])
     forecaster.update(frame["value"].to_numpy()[400:520])
-    streamed_state = forecaster._stream["stepper"].state()
+    streamed_state = forecaster._stream["steppers"][0].state()
     streamed_forecast = forecaster.forecast_stream()
     forecaster.start_stream(frame.iloc[:520])
-    for a, b in zip(streamed_state, forecaster._stream["stepper"].state()):
+    for a, b in zip(streamed_state, forecaster._stream["steppers"][0].state()):
         torch.testing.assert_close(a, b, rtol=1e-4, atol=1e-5)
     np.testing.assert_allclose(streamed_forecast, forecaster.forecast_stream(), rtol=1e-4, atol=1e-4)
+
+
+def test_an_ensemble_on_log_values_streams_and_forecasts_like_forecast_at(tmp_path):
+    frame = sine_frame()
+    frame["value"] = np.exp(frame["value"])  # positive, with swings that grow with the level
+    config = ForecastConfig(hidden_size=8, lookback=24, horizon=6, base="ets", period=24, cycles=(24,),
+                            transform="log", ensemble=3)  # fmt: skip
+    forecaster = trained(tmp_path, config, frame=frame, epochs=1)
+    assert len(forecaster.nets) == 3 and (tmp_path / "run" / "member-2" / "best.safetensors").is_file()
+    forecaster.start_stream(frame.iloc[:500])
+    forecaster.update(frame["value"].to_numpy()[500:520])
+    data = forecaster._data(frame.iloc[:520], "data")
+    at_once = forecaster.forecast_at(data, np.array([520]))[0]
+    np.testing.assert_allclose(forecaster.forecast_stream(), at_once, rtol=2e-3)
+    members = [Forecaster(config, spec=forecaster.spec, transform=forecaster.transform, nets=[net],
+                          encoder=forecaster.encoder).forecast_at(data, np.array([520]))[0]
+               for net in forecaster.nets]  # fmt: skip
+    np.testing.assert_allclose(at_once, np.median(members, axis=0), rtol=1e-6)  # the median of the members
+    loaded = Forecaster.load(tmp_path / "run" / "best.safetensors")
+    np.testing.assert_allclose(loaded.predict(frame)["value"], forecaster.predict(frame)["value"], rtol=1e-6)
+    with pytest.raises(RnnlabError, match="value -1 ≤ 0; this model was trained on log values"):
+        forecaster.predict(frame.assign(value=frame["value"].where(frame.index != 3, -1.0)))

@@ -47,13 +47,24 @@ def test_non_numeric_target_quotes_the_value_and_line():
         prepare_series(data, SeriesSpec(("load",), "time"), "d.csv")
 
 
-def test_missing_values_are_counted_and_refused_without_fill():
+def test_missing_values_are_filled_with_a_note_or_refused_with_fill_none():
     data = frame()
     data.loc[[2, 5], "load"] = np.nan
     with pytest.raises(RnnlabError, match=r"'load' of d.csv has 2 missing values \(lines 4, 7\); pass --fill"):
+        prepare_series(data, SeriesSpec(("load",), "time", fill="none"), "d.csv")
+    filled = prepare_series(data, SeriesSpec(("load",), "time"), "d.csv")  # the default: interpolate
+    assert filled.targets[2, 0] == 2.0 and filled.targets[5, 0] == 5.0
+    assert "filled 2 missing values of 'load' (lines 4, 7) by interpolate" in filled.notes[0]
+    assert filled.observed[:, 0].tolist() == [i not in (2, 5) for i in range(10)]  # scored on these only
+    with pytest.raises(RnnlabError, match=r"column 'load' of d\.csv has no values"):
+        prepare_series(data.assign(load=np.nan), SeriesSpec(("load",), "time"), "d.csv")
+
+
+def test_infinite_values_are_refused_with_their_line():
+    data = frame()
+    data.loc[4, "load"] = np.inf
+    with pytest.raises(RnnlabError, match=r"'load' of d.csv has an infinite value \(inf\) at line 6"):
         prepare_series(data, SeriesSpec(("load",), "time"), "d.csv")
-    filled = prepare_series(data, SeriesSpec(("load",), "time", fill="interpolate"), "d.csv")
-    assert filled.targets[2, 0] == 2.0 and "filled 2 missing values" in filled.notes[0]
 
 
 def test_gaps_in_a_regular_index_are_reported():

@@ -14,7 +14,9 @@ import pandas as pd
 
 from rnnlab.errors import RnnlabError
 
-FILLS = ("ffill", "interpolate", "zero")
+FILLS = ("interpolate", "ffill", "zero", "none")  # 'none' refuses missing values
+TIME_NAMES = ("time", "date", "timestamp", "datetime", "date_time", "ds", "period", "month", "week", "quarter", "year")
+DATE_PARTS = ("year", "month", "day", "hour", "minute", "second")
 
 
 @dataclass(frozen=True)
@@ -24,19 +26,20 @@ class SeriesSpec:
     targets: tuple[str, ...]  # the columns to forecast
     time: str | None = None  # the time column, or date parts 'year,month,day[,hour]'; None for plain rows
     covariates: tuple[str, ...] = ()  # further input columns, observed up to the forecast origin
-    fill: str | None = None  # how to fill missing values: 'ffill', 'interpolate', 'zero'; None rejects them
+    fill: str | None = "interpolate"  # missing values: 'interpolate', 'ffill', 'zero'; 'none' (or None) refuses them
 
 
 @dataclass
 class Series:
-    """A validated series: float64 arrays, one row per time step."""
+    """A validated series: float64 targets, covariates as read (numbers, or text for categories), one row per step."""
 
-    targets: np.ndarray  # (N, K)
-    covariates: np.ndarray  # (N, C)
+    targets: np.ndarray  # (N, K), missing values filled
+    covariate_frame: pd.DataFrame  # (N, C) numeric columns as float64 (filled), categorical ones as text
     times: pd.DatetimeIndex | None  # (N,) or None
     spec: SeriesSpec
     source: str  # file or dataset name, for messages
     notes: list[str] = field(default_factory=list)  # what was filled or found (gaps), to print
+    observed: np.ndarray | None = None  # (N, K) True where the target was in the data (not filled)
 
     def __len__(self) -> int:
         return len(self.targets)
@@ -74,8 +77,44 @@ def read_table(path: str | Path) -> pd.DataFrame:
     return frame
 
 
+def guess_time_column(frame: pd.DataFrame, exclude: tuple[str, ...] = ()) -> tuple[str | None, str | None]:
+    """The time column of a table a user did not name, and a note saying how it was found (or None, None).
+
+    Date-part columns (year, month, day and maybe hour, minute, second, in any case) come first; then a column with
+    a usual name (time, date, timestamp, ds, month, ...); then the first text column whose values all parse as dates.
+    """
+    lower = {str(c).lower(): c for c in frame.columns if c not in exclude}
+    if {"year", "month", "day"} <= set(lower):
+        parts = [str(lower[p]) for p in DATE_PARTS if p in lower]
+        if all(pd.api.types.is_numeric_dtype(frame[lower[p]]) for p in ("year", "month", "day")):
+            return ",".join(parts), f"time assembled from the date-part columns {', '.join(parts)}"
+    for name in TIME_NAMES:
+        column = lower.get(name)
+        if column is not None and _parses_as_times(frame[column]):
+            return str(column), None if name in TIME_NAMES[:4] else f"time column: '{column}'"
+    for column in frame.columns:
+        if column in exclude or pd.api.types.is_numeric_dtype(frame[column]):
+            continue
+        if _parses_as_times(frame[column]):
+            return str(column), f"time column: '{column}' (its values parse as dates)"
+    return None, None
+
+
+def _parses_as_times(column: pd.Series) -> bool:
+    if pd.api.types.is_datetime64_any_dtype(column):
+        return True
+    if pd.api.types.is_numeric_dtype(column):
+        return False
+    sample = column.dropna().astype(str).head(50)
+    try:
+        _to_times(sample)
+    except (ValueError, TypeError, OverflowError):
+        return False
+    return len(sample) > 0
+
+
 def prepare_series(frame: pd.DataFrame, spec: SeriesSpec, source: str) -> Series:
-    """Check and convert a table: columns exist, values are numbers, no unhandled gaps or missing values."""
+    """Check and convert a table: columns exist, values are numbers, times parse; fill (and count) missing values."""
     notes: list[str] = []
     time_columns = [c.strip() for c in spec.time.split(",")] if spec.time else []
     wanted = [*spec.targets, *spec.covariates, *time_columns]
@@ -87,7 +126,8 @@ def prepare_series(frame: pd.DataFrame, spec: SeriesSpec, source: str) -> Series
         )
     if not spec.targets:
         raise RnnlabError(f"no target column given for {source}; columns are: {', '.join(map(str, frame.columns))}")
-    if spec.fill is not None and spec.fill not in FILLS:
+    fill = spec.fill or "none"
+    if fill not in FILLS:
         raise RnnlabError(f"fill must be one of {', '.join(FILLS)}; got {spec.fill!r}")
 
     times = None
@@ -106,30 +146,44 @@ def prepare_series(frame: pd.DataFrame, spec: SeriesSpec, source: str) -> Series
                 f"column '{spec.time}' of {source} repeats {duplicated[0]} ({len(duplicated)} duplicates)"
             )
 
-    values = {c: _numeric(frame[c], c, source) for c in [*spec.targets, *spec.covariates]}
+    values = {c: _numeric(frame[c], c, source) for c in spec.targets}
+    covariates = {}
+    for c in spec.covariates:
+        if _is_numeric(frame[c]):
+            values[c] = _numeric(frame[c], c, source)
+        else:  # a category: text, kept as read; a missing value is its own category
+            covariates[c] = frame[c].astype(object).where(frame[c].notna(), "(missing)").astype(str)
+    observed = np.stack([values[c].notna().to_numpy() for c in spec.targets], axis=1)
     for column, series in values.items():
         count = int(series.isna().sum())
         if count == 0:
             continue
+        if count == len(series):
+            raise RnnlabError(f"column '{column}' of {source} has no values (all {count} are missing)")
         lines = np.flatnonzero(series.isna().to_numpy()) + 2  # +2: the header line, and lines count from 1
         where = ", ".join(map(str, lines[:3])) + (", ..." if count > 3 else "")
-        if spec.fill is None:
+        if fill == "none":
             raise RnnlabError(
                 f"column '{column}' of {source} has {count} missing values (line{'s' * (count > 1)} {where}); "
-                f"pass --fill {'|'.join(FILLS)} to fill them"
+                f"pass --fill {'|'.join(FILLS[:3])} to fill them"
             )
-        values[column] = _fill(series, spec.fill)
-        notes.append(f"filled {count} missing values of '{column}' ({spec.fill})")
-
+        values[column] = _fill(series, fill)
+        scored = " (forecast errors are measured on the values present only)" if column in spec.targets else ""
+        notes.append(
+            f"filled {count} missing values of '{column}' (line{'s' * (count > 1)} {where}) by {fill}{scored}; "
+            "--fill none refuses them"
+        )
+    covariate_frame = pd.DataFrame(
+        {c: values[c] if c in values else covariates[c] for c in spec.covariates}, index=range(len(frame))
+    )
     result = Series(
         targets=np.stack([values[c].to_numpy(np.float64) for c in spec.targets], axis=1),
-        covariates=np.stack([values[c].to_numpy(np.float64) for c in spec.covariates], axis=1)
-        if spec.covariates
-        else np.zeros((len(frame), 0)),
+        covariate_frame=covariate_frame,
         times=times,
         spec=spec,
         source=source,
         notes=notes,
+        observed=observed,
     )
     gaps = find_gaps(result)
     if gaps:
@@ -154,11 +208,36 @@ def find_gaps(series: Series) -> str | None:
     )
 
 
+def _to_times(column: pd.Series) -> pd.DatetimeIndex:
+    """Dates and times as pandas reads them, plus the year-quarter ('1956 Q1') and ISO year-week ('1991 W06')
+    labels that fpp3/tsibble files use; time zones become UTC."""
+    text = column.astype(str).str.strip()
+    quarter = text.str.fullmatch(r"\d{4}\s*-?\s*Q[1-4]")
+    if quarter.all():
+        return pd.PeriodIndex(text.str.replace(r"[\s-]", "", regex=True), freq="Q").to_timestamp()
+    week = text.str.fullmatch(r"\d{4}\s*-?\s*W\d{1,2}")
+    if week.all():
+        return pd.DatetimeIndex(pd.to_datetime(text.str.replace(r"[\s-]", "", regex=True) + "-1", format="%GW%V-%u"))
+    if pd.api.types.is_datetime64_any_dtype(column):
+        times = pd.DatetimeIndex(column)
+    else:
+        try:
+            try:  # one format, inferred from the first value: fast
+                times = pd.DatetimeIndex(pd.to_datetime(column, errors="raise"))
+            except ValueError:
+                times = pd.DatetimeIndex(pd.to_datetime(column, errors="raise", format="mixed"))
+        except ValueError as exc:  # mixed time zones: one clock
+            if "tz" not in str(exc).lower() and "zone" not in str(exc).lower():
+                raise
+            times = pd.DatetimeIndex(pd.to_datetime(column, errors="raise", format="mixed", utc=True))
+    return times.tz_convert(None) if times.tz is not None else times
+
+
 def _parse_times(column: pd.Series, name: str, source: str) -> pd.DatetimeIndex:
     try:
-        times = pd.DatetimeIndex(pd.to_datetime(column, errors="raise", format="mixed"))
-    except (ValueError, TypeError) as exc:
-        bad = column[pd.to_datetime(column, errors="coerce", format="mixed").isna()]
+        times = _to_times(column)
+    except (ValueError, TypeError, OverflowError) as exc:
+        bad = column[pd.to_datetime(column, errors="coerce", format="mixed", utc=True).isna()]
         example = bad.iloc[0] if len(bad) else column.iloc[0]
         raise RnnlabError(f"column '{name}' of {source} is not a date/time: cannot parse {example!r}") from exc
     if times.isna().any():
@@ -181,7 +260,17 @@ def _assemble_times(frame: pd.DataFrame, columns: list[str], source: str) -> pd.
         raise RnnlabError(f"the date parts {', '.join(columns)} of {source} do not form dates: {exc}") from exc
 
 
+def _is_numeric(column: pd.Series) -> bool:
+    """Numbers (or booleans), possibly missing: no value that is text."""
+    if pd.api.types.is_bool_dtype(column) or pd.api.types.is_numeric_dtype(column):
+        return True
+    converted = pd.to_numeric(column, errors="coerce")
+    return not (converted.isna() & column.notna()).any()
+
+
 def _numeric(column: pd.Series, name: str, source: str) -> pd.Series:
+    if pd.api.types.is_bool_dtype(column):
+        column = column.astype(np.float64)
     converted = pd.to_numeric(column, errors="coerce")
     bad = converted.isna() & column.notna()
     if bad.any():
@@ -190,7 +279,15 @@ def _numeric(column: pd.Series, name: str, source: str) -> pd.Series:
             f"column '{name}' of {source} is not numeric: {column.iloc[row]!r} at line {row + 2} "
             f"({int(bad.sum())} such values)"
         )
-    return converted.astype(np.float64)
+    converted = converted.astype(np.float64)
+    infinite = np.isinf(converted.to_numpy())
+    if infinite.any():
+        row = int(np.flatnonzero(infinite)[0])
+        raise RnnlabError(
+            f"column '{name}' of {source} has an infinite value ({column.iloc[row]}) at line {row + 2} "
+            f"({int(infinite.sum())} such values); replace them with numbers or leave them empty"
+        )
+    return converted
 
 
 def _fill(series: pd.Series, how: str) -> pd.Series:
