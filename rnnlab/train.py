@@ -155,7 +155,7 @@ def fit(
         optimizer, factor=config.lr_factor, patience=config.lr_patience - 1, min_lr=config.min_lr
     )
     result = FitResult()
-    position = {"epoch": 1, "batch": 0, "step": 0, "best_score": math.inf, "bad_epochs": 0}
+    position = {"epoch": 1, "batch": 0, "step": 0, "best_score": math.inf, "bad_epochs": 0, "finished": False}
     if resume:
         if not last_path.exists():
             raise RnnlabError(f"nothing to resume: {last_path} does not exist")
@@ -177,6 +177,8 @@ def fit(
         save_checkpoint(last_path, tensors, {**metadata, "training": training})
 
     start_epoch, skip = position["epoch"], position["batch"]
+    if position.get("finished"):  # resuming a run that early stopping had ended: nothing more to do
+        start_epoch = config.epochs + 1
     session_start = time.perf_counter() - result.seconds
     done = (start_epoch, skip)  # (epoch, batches finished in it): where an interrupted run stands
     try:
@@ -241,13 +243,12 @@ def fit(
             result.history.append(entry)
             write_log(entry)
             timed_out = bool(config.max_seconds) and result.seconds >= config.max_seconds
+            stop = position["bad_epochs"] >= config.patience or timed_out
+            position["finished"] = position["bad_epochs"] >= config.patience  # resumed, it stays stopped
             save_last(epoch + 1, 0)
             done = (epoch + 1, 0)
-            if position["bad_epochs"] >= config.patience:
-                result.stopped = "early stopping"
-                break
-            if timed_out:
-                result.stopped = "time limit"
+            if stop:
+                result.stopped = "time limit" if timed_out else "early stopping"
                 break
 
     except KeyboardInterrupt:  # Ctrl-C: keep the exact position, so that --resume loses nothing
@@ -271,8 +272,8 @@ def _restore(path: Path, model, optimizer, scheduler, metadata: dict[str, Any]) 
     scheduler.load_state_dict(training["scheduler"])
     torch.set_rng_state(tensors["rng.torch"])
     result = FitResult(training["history"], training["best_epoch"], training["best"], training["seconds"])
-    keys = ("epoch", "batch", "step", "best_score", "bad_epochs")
-    return {k: training[k] for k in keys}, result
+    keys = ("epoch", "batch", "step", "best_score", "bad_epochs", "finished")
+    return {k: training.get(k, False) for k in keys}, result
 
 
 def _detach(state: Any) -> Any:

@@ -17,7 +17,7 @@ import pytest
 from rnnlab.checkpoint import load_checkpoint, save_checkpoint
 from rnnlab.cli import main
 
-SMALL = ["--hidden-size", "8", "--lookback", "24", "--horizon", "6", "--epochs", "2", "--no-progress",
+SMALL = ["--hidden-size", "8", "--lookback", "24", "--horizon", "6", "--epochs", "2", "--no-progress", "--auto", "off",
          "--val-size", "48", "--test-size", "48"]  # fmt: skip
 
 
@@ -89,12 +89,13 @@ def bad_inputs(tmp_path):
         ([*train, "--data", str(tmp_path / "empty.csv")], "empty.csv is empty"),
         ([*train, "--data", good, "--target", "demand"], "column 'demand' not found in .*; columns are: time, load"),
         ([*train, "--data", str(tmp_path / "text.csv")], "column 'load' of .* is not numeric: 'high' at line 7"),
-        ([*train, "--data", str(tmp_path / "nans.csv")], "2 missing values \\(lines 5, 11\\); pass --fill"),
+        ([*train, "--data", str(tmp_path / "nans.csv"), "--fill", "none"],
+         "2 missing values \\(lines 5, 11\\); pass --fill"),
         ([*train, "--data", str(tmp_path / "short.csv"), "--val-size", "6", "--test-size", "6"],
          "18 training points, too few for lookback 24 \\+ horizon 6"),
         ([*train, "--data", good, "--test-size", "3"], "--test-size 3 is shorter than the horizon 6"),
-        ([*train, "--data", good, "--horizon", "0"], "horizon must be a positive integer, got 0"),
-        ([*train, "--data", good, "--stride", "0"], "--stride must be at least 1, got 0"),
+        ([*train, "--data", good, "--horizon", "0"], "--horizon must be a whole number ≥ 1, got 0"),
+        ([*train, "--data", good, "--stride", "0"], "--stride must be a whole number ≥ 1, got 0"),
         ([*predict, "--checkpoint", str(tmp_path / "text.safetensors")], "'text' task, not of 'forecast'"),
         ([*predict, "--checkpoint", str(tmp_path / "broken.safetensors")], "not a readable rnnlab checkpoint"),
         ([*predict, "--checkpoint", str(tmp_path / "nothing.safetensors")], "checkpoint not found"),
@@ -116,7 +117,8 @@ def test_sigkill_mid_training_then_resume_finishes_and_no_checkpoint_is_ever_hal
     run = tmp_path / "run"
     argv = [sys.executable, "-m", "rnnlab.cli", "forecast", "train", "--data", data, "--run-dir", str(run),
             "--hidden-size", "32", "--lookback", "48", "--horizon", "6", "--epochs", "30", "--patience", "30",
-            "--no-progress", "--checkpoint-seconds", "0", "--val-size", "200", "--test-size", "100"]  # fmt: skip
+            "--no-progress", "--checkpoint-seconds", "0", "--val-size", "200", "--test-size", "100",
+            "--auto", "off"]  # fmt: skip
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     process = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env)
     deadline = time.monotonic() + 120

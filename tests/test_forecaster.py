@@ -128,10 +128,10 @@ def test_streaming_updates_equal_reading_the_whole_history_at_once(tmp_path, cel
     frame = sine_frame()
     forecaster.start_stream(frame.iloc[:400])
     forecaster.update(frame["value"].to_numpy()[400:520])
-    streamed_state = forecaster._stream["steppers"][0].state()
+    streamed_state = forecaster._stream["members"][0]["stepper"].state()
     streamed_forecast = forecaster.forecast_stream()
     forecaster.start_stream(frame.iloc[:520])
-    for a, b in zip(streamed_state, forecaster._stream["steppers"][0].state()):
+    for a, b in zip(streamed_state, forecaster._stream["members"][0]["stepper"].state()):
         torch.testing.assert_close(a, b, rtol=1e-4, atol=1e-5)
     np.testing.assert_allclose(streamed_forecast, forecaster.forecast_stream(), rtol=1e-4, atol=1e-4)
 
@@ -148,9 +148,9 @@ def test_an_ensemble_on_log_values_streams_and_forecasts_like_forecast_at(tmp_pa
     data = forecaster._data(frame.iloc[:520], "data")
     at_once = forecaster.forecast_at(data, np.array([520]))[0]
     np.testing.assert_allclose(forecaster.forecast_stream(), at_once, rtol=2e-3)
-    members = [Forecaster(config, spec=forecaster.spec, transform=forecaster.transform, nets=[net],
+    members = [Forecaster(config, spec=forecaster.spec, members=[member],
                           encoder=forecaster.encoder).forecast_at(data, np.array([520]))[0]
-               for net in forecaster.nets]  # fmt: skip
+               for member in forecaster.members]  # fmt: skip
     np.testing.assert_allclose(at_once, np.median(members, axis=0), rtol=1e-6)  # the median of the members
     loaded = Forecaster.load(tmp_path / "run" / "best.safetensors")
     np.testing.assert_allclose(loaded.predict(frame)["value"], forecaster.predict(frame)["value"], rtol=1e-6)

@@ -1,12 +1,14 @@
-"""``rnnlab forecast datasets | train | evaluate | predict``: arguments in, a call to :mod:`rnnlab.tasks.forecast`."""
+"""``rnnlab forecast datasets | train | evaluate | predict | benchmark``: arguments in, a call to a task."""
 
 from __future__ import annotations
 
 import argparse
 from datetime import datetime
+from pathlib import Path
 
-from rnnlab.data.windows import BASES
-from rnnlab.models.forecaster import LAYERS, ForecastConfig
+from rnnlab.data.datasets import BUILTINS
+from rnnlab.data.windows import BASES, TRANSFORMS
+from rnnlab.models.forecaster import LAYERS
 from rnnlab.train import TrainConfig
 
 
@@ -21,23 +23,48 @@ def _ints(text: str) -> tuple[int, ...]:
         raise argparse.ArgumentTypeError(f"expected comma-separated whole numbers, got {text!r}") from None
 
 
+def _periods(text: str) -> tuple[float, ...]:
+    try:
+        return tuple(float(c) for c in text.split(",") if c.strip())
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"expected comma-separated periods such as 24,168 or 365.25, got {text!r}"
+        ) from None
+
+
 def _add_data(parser: argparse.ArgumentParser, *, with_columns: bool = True) -> None:
     parser.add_argument(
         "--data", required=True, help="a CSV/Parquet file or a built-in series (see: forecast datasets)"
     )
     if with_columns:
         parser.add_argument("--target", type=_columns, default=(), help="column(s) to forecast, comma-separated")
-        parser.add_argument("--time", default=None, help="time column (default: time/date/timestamp if present)")
-        parser.add_argument("--covariates", type=_columns, default=(), help="further input columns, comma-separated")
-    parser.add_argument("--fill", choices=("ffill", "interpolate", "zero"), default=None,
-                        help="fill missing values this way (default: refuse them)")  # fmt: skip
+        parser.add_argument(
+            "--time", default=None, help="time column, or date parts year,month,day[,hour] (default: found by name)"
+        )
+        parser.add_argument(
+            "--covariates",
+            type=_columns,
+            default=(),
+            help="further input columns, comma-separated, or 'all' (text columns are categories)",
+        )
+    parser.add_argument(
+        "--fill",
+        choices=("interpolate", "ffill", "zero", "none"),
+        default="interpolate",
+        help="how to fill missing values (default interpolate; 'none' refuses them)",
+    )
 
 
 def _add_evaluation(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--val-size", type=int, default=None, help="validation points before the test span")
     parser.add_argument("--test-size", type=int, default=None, help="points at the end held out for the test")
-    parser.add_argument("--stride", type=int, default=None, help="steps between test origins (default: horizon)")
-    parser.add_argument("--mase-period", type=int, default=None, help="m of the MASE scale (default: shortest cycle)")
+    parser.add_argument("--stride", type=int, default=None, help="steps between test origins (default: ~12 origins)")
+    parser.add_argument(
+        "--mase-period", type=int, default=None, help="m of the MASE scale (default: the shortest inferred period)"
+    )
+
+
+MODEL_FLAGS = ("cell", "hidden_size", "layers", "dropout", "lookback", "base", "transform", "strategy", "loss")
 
 
 def register(commands) -> None:
@@ -48,22 +75,47 @@ def register(commands) -> None:
 
     train = sub.add_parser("train", help="train a forecaster, evaluate it beside the baselines, write plots")
     _add_data(train)
-    defaults = ForecastConfig()
-    train.add_argument("--cell", choices=tuple(LAYERS), default=defaults.cell, help="recurrent cell (default lstm)")
-    train.add_argument("--hidden-size", type=int, default=defaults.hidden_size, help="size of h (default 64)")
-    train.add_argument("--layers", type=int, default=defaults.num_layers, help="stacked layers (default 1)")
-    train.add_argument("--dropout", type=float, default=0.0, help="dropout between stacked layers")
-    train.add_argument("--lookback", type=int, default=None, help="steps of history read (default 4 × horizon)")
     train.add_argument(
-        "--horizon", type=int, default=None, help="steps to forecast (default: 48 for electricity, else 24)"
+        "--horizon",
+        type=int,
+        default=None,
+        help="steps to forecast (default: from the frequency, e.g. 24 for hourly, 12 for monthly)",
     )
-    train.add_argument("--base", choices=("auto", *BASES), default="auto",
-                       help="forecast the change from: nothing, the last value, or the seasonal naive (default: "
-                            "seasonal when a period is known, else last)")  # fmt: skip
-    train.add_argument("--period", type=int, default=None, help="seasonal period m (default: the longest known cycle)")
-    train.add_argument("--cycles", type=_ints, default=None, help="calendar features, periods in steps, e.g. 48,336")
-    train.add_argument("--strategy", choices=("direct", "recursive"), default="direct", help="multi-step strategy")
-    train.add_argument("--loss", choices=("mae", "mse"), default="mae", help="training loss (default mae)")
+    train.add_argument(
+        "--auto",
+        choices=("on", "off"),
+        default="on",
+        help="search base, transform and lookback on validation (the ones you do not set; default on)",
+    )
+    train.add_argument("--budget", type=float, default=180.0, help="seconds for --auto (default 180)")
+    train.add_argument(
+        "--ensemble",
+        type=int,
+        default=None,
+        help="networks trained from different seeds, median forecast (default 6 with --auto, else 1)",
+    )
+    model = train.add_argument_group("model (each one you set is fixed; --auto searches the rest)")
+    model.add_argument("--cell", choices=tuple(LAYERS), default=None, help="recurrent cell (default lstm)")
+    model.add_argument("--hidden-size", type=int, default=None, help="size of h (default 64)")
+    model.add_argument("--layers", type=int, default=None, help="stacked layers (default 1)")
+    model.add_argument("--dropout", type=float, default=None, help="dropout between stacked layers")
+    model.add_argument("--lookback", type=int, default=None, help="steps of history read (default: 2 periods)")
+    model.add_argument(
+        "--base",
+        choices=BASES,
+        default=None,
+        help="forecast the change from: nothing, the last value, the seasonal naive or ETS",
+    )
+    model.add_argument("--transform", choices=TRANSFORMS, default=None, help="log for multiplicative seasonality")
+    model.add_argument("--strategy", choices=("direct", "recursive"), default=None, help="multi-step strategy")
+    model.add_argument("--loss", choices=("mae", "mse"), default=None, help="training loss (default mae)")
+    model.add_argument("--period", type=int, default=None, help="seasonal period m (default: inferred)")
+    model.add_argument(
+        "--cycles",
+        type=_periods,
+        default=None,
+        help="seasonal periods in steps, e.g. 48,336 (default: inferred from the data)",
+    )
     trainer = TrainConfig()
     train.add_argument("--epochs", type=int, default=30, help="at most this many epochs (default 30)")
     train.add_argument("--batch-size", type=int, default=64, help="windows per batch (default 64)")
@@ -73,24 +125,32 @@ def register(commands) -> None:
     train.add_argument("--clip-norm", type=float, default=trainer.clip_norm, help="gradient clipping (0: off)")
     train.add_argument("--patience", type=int, default=trainer.patience, help="early stopping patience in epochs")
     train.add_argument("--seed", type=int, default=0)
-    train.add_argument("--run-dir", default=None, help="run folder (default runs/forecast-<data>-<cell>-<time>)")
-    train.add_argument("--resume", action="store_true", help="continue the run in --run-dir from last.safetensors")
+    train.add_argument("--run-dir", default=None, help="run folder (default runs/forecast-<data>-<time>)")
+    train.add_argument("--resume", action="store_true", help="continue the run in --run-dir")
     train.add_argument("--checkpoint-seconds", type=float, default=60.0, help="save last.safetensors this often")
     train.add_argument("--no-progress", action="store_true", help="no progress bar")
     _add_evaluation(train)
     train.set_defaults(func=_train)
 
     evaluate = sub.add_parser("evaluate", help="evaluate a trained forecaster beside the baselines")
-    evaluate.add_argument("--checkpoint", required=True, help="a best.safetensors of a forecast run")
+    evaluate.add_argument("--checkpoint", required=True, help="a run folder or its best.safetensors")
     _add_data(evaluate, with_columns=False)
     _add_evaluation(evaluate)
     evaluate.set_defaults(func=_evaluate)
 
     predict = sub.add_parser("predict", help="forecast the steps after the end of a table")
-    predict.add_argument("--checkpoint", required=True, help="a best.safetensors of a forecast run")
+    predict.add_argument("--checkpoint", required=True, help="a run folder or its best.safetensors")
     _add_data(predict, with_columns=False)
     predict.add_argument("--output", default=None, help="CSV to write (default: print)")
     predict.set_defaults(func=_predict)
+
+    bench = sub.add_parser("benchmark", help="rnnlab's defaults beside the baselines on a suite of real series")
+    bench.add_argument("--suite", default="single", help="which suite (default single: 14 series, every frequency)")
+    bench.add_argument("--series", type=_columns, default=(), help="only these series of the suite, comma-separated")
+    bench.add_argument("--budget", type=float, default=180.0, help="seconds of --auto per series (default 180)")
+    bench.add_argument("--run-dir", default=None, help="where the runs go (default runs/benchmark-<suite>-<time>)")
+    bench.add_argument("--output", default=None, help="also write the table as CSV here")
+    bench.set_defaults(func=_benchmark)
 
 
 def _datasets(args: argparse.Namespace) -> None:
@@ -100,44 +160,66 @@ def _datasets(args: argparse.Namespace) -> None:
 
 
 def _train(args: argparse.Namespace) -> None:
-    from rnnlab.data.datasets import BUILTINS
-    from rnnlab.tasks.forecast import DataOptions, train_run
+    from rnnlab.tasks.forecast import DataOptions, SpanOptions, train_run
 
-    entry = BUILTINS.get(args.data)
-    cycles = args.cycles if args.cycles is not None else (entry.cycles if entry else ())
-    period = args.period if args.period is not None else (max(cycles) if cycles else 0)
-    horizon = args.horizon if args.horizon is not None else (48 if args.data == "electricity" else 24)
-    lookback = args.lookback if args.lookback is not None else 4 * horizon
-    base = args.base if args.base != "auto" else ("seasonal" if period and horizon <= period else "last")
-    config = ForecastConfig(
-        cell=args.cell, hidden_size=args.hidden_size, num_layers=args.layers, dropout=args.dropout,
-        lookback=lookback, horizon=horizon, base=base, period=period, cycles=tuple(cycles),
-        strategy=args.strategy, loss=args.loss, batch_size=args.batch_size,
-    )  # fmt: skip
+    given = {name: getattr(args, name) for name in MODEL_FLAGS if getattr(args, name) is not None}
+    if "layers" in given:
+        given["num_layers"] = given.pop("layers")
+    given["batch_size"] = args.batch_size
+    if args.ensemble is not None:
+        given["ensemble"] = args.ensemble
     train_config = TrainConfig(
-        epochs=args.epochs, lr=args.lr, optimizer=args.optimizer, weight_decay=args.weight_decay,
-        clip_norm=args.clip_norm, patience=args.patience, seed=args.seed, checkpoint_seconds=args.checkpoint_seconds,
+        epochs=args.epochs,
+        lr=args.lr,
+        optimizer=args.optimizer,
+        weight_decay=args.weight_decay,
+        clip_norm=args.clip_norm,
+        patience=args.patience,
+        seed=args.seed,
+        checkpoint_seconds=args.checkpoint_seconds,
         progress=not args.no_progress,
-    )  # fmt: skip
-    name = args.data if entry else "file"
-    run_dir = args.run_dir or f"runs/forecast-{name}-{args.cell}-{datetime.now():%Y%m%d-%H%M%S}"
+    )
+    name = args.data if args.data in BUILTINS else Path(args.data).stem
+    run_dir = args.run_dir or f"runs/forecast-{name}-{datetime.now():%Y%m%d-%H%M%S}"
     options = DataOptions(args.data, args.target, args.time, args.covariates, args.fill)
+    spans = SpanOptions(
+        args.horizon, args.val_size, args.test_size, args.stride, args.cycles, args.period, args.mase_period
+    )
+    if args.budget <= 0:
+        raise ValueError(f"--budget must be a positive number of seconds, got {args.budget}")
     train_run(
-        options, config, train_config, run_dir=run_dir, resume=args.resume, val_size=args.val_size,
-        test_size=args.test_size, stride=args.stride, mase_period=args.mase_period,
-    )  # fmt: skip
+        options,
+        given,
+        train_config,
+        run_dir=run_dir,
+        spans=spans,
+        auto=args.auto == "on",
+        budget=args.budget,
+        ensemble=given.pop("ensemble", 6),
+        resume=args.resume,
+    )
+
+
+def _spans(args: argparse.Namespace):
+    from rnnlab.tasks.forecast import SpanOptions
+
+    return SpanOptions(None, args.val_size, args.test_size, args.stride, None, None, args.mase_period)
 
 
 def _evaluate(args: argparse.Namespace) -> None:
     from rnnlab.tasks.forecast import DataOptions, evaluate_run
 
-    evaluate_run(
-        args.checkpoint, DataOptions(args.data, fill=args.fill), val_size=args.val_size, test_size=args.test_size,
-        stride=args.stride, mase_period=args.mase_period,
-    )  # fmt: skip
+    evaluate_run(args.checkpoint, DataOptions(args.data, fill=args.fill), _spans(args))
 
 
 def _predict(args: argparse.Namespace) -> None:
     from rnnlab.tasks.forecast import DataOptions, predict_run
 
     predict_run(args.checkpoint, DataOptions(args.data, fill=args.fill), args.output)
+
+
+def _benchmark(args: argparse.Namespace) -> None:
+    from rnnlab.tasks.forecast_benchmark import benchmark_run
+
+    run_dir = args.run_dir or f"runs/benchmark-{args.suite}-{datetime.now():%Y%m%d-%H%M%S}"
+    benchmark_run(args.suite, series=args.series, budget=args.budget, run_dir=run_dir, output=args.output)

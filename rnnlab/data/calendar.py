@@ -13,7 +13,6 @@ Everything decided here is said in :attr:`Calendar.notes`, which the forecasting
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -170,25 +169,3 @@ def strongest_cycle(values: np.ndarray, *, max_period: int | None = None) -> flo
         return None
     best = max(peaks, key=lambda lag: acf[lag])
     return float(best) if acf[best] >= MIN_ACF else None
-
-
-def infer_calendar(times: pd.DatetimeIndex | None, train_values: np.ndarray) -> Calendar:
-    """The frequency of ``times`` and the periods the training values ``(N,)`` confirm."""
-    frequency, candidates, horizon = frequency_of(times)
-    notes = []
-    if times is None:
-        cycle = strongest_cycle(train_values)
-        candidates = (cycle,) if cycle else ()
-        notes.append(
-            "no time column: periods from the autocorrelation"
-            + (f" (strongest peak at lag {cycle:g})" if cycle else " (no clear cycle)")
-        )
-        horizon = round(cycle) if cycle else 24
-    else:
-        step = pd.Timedelta(seconds=float(np.median((times[1:] - times[:-1]).total_seconds())))
-        notes.append(f"frequency: {frequency} (median step {step})")
-    periods, decisions = detect_periods(train_values, candidates)
-    notes += decisions
-    if not math.isfinite(sum(periods)):
-        periods = ()
-    return Calendar(frequency, tuple(candidates), periods, notes, horizon)

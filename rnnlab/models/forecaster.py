@@ -5,8 +5,10 @@ steps at once (direct multi-step), or to one step that is fed back, carrying the
 (recursive). What it predicts is a change from a base (see :mod:`rnnlab.data.windows`).
 
 ``Forecaster`` is the face a user sees: ``Forecaster(...).fit(frame).predict(frame)``, ``evaluate``, ``save`` /
-``load``, and ``update(new_points)`` for streaming. With ``ensemble=k`` it trains ``k`` networks from different
-seeds and forecasts their median (as N-BEATS and ES-RNN ensemble theirs).
+``load``, and ``update(new_points)`` for streaming. It holds one or more *members* (a configuration, its fitted
+series transform and a trained network): with ``ensemble=k`` it trains ``k`` networks from different seeds, and
+:meth:`Forecaster.combine` joins forecasters of different configurations; the forecast is the members' median (as
+N-BEATS and ES-RNN ensemble theirs).
 """
 
 from __future__ import annotations
@@ -81,6 +83,7 @@ class ForecastConfig:
     transform: str = "none"  # 'none' or 'log' (positive series with multiplicative seasonality)
     ensemble: int = 1  # networks trained from different seeds; the forecast is their median
     max_batches: int = 100  # batches per epoch at most (drawn at random from all windows); 0: all
+    min_batches: int = 10  # batches per epoch at least: a small series' windows are drawn several times
 
     def __post_init__(self) -> None:
         checks.one_of("cell", self.cell, tuple(LAYERS))
@@ -90,8 +93,8 @@ class ForecastConfig:
         checks.one_of("transform", self.transform, TRANSFORMS)
         for name in ("horizon", "lookback", "hidden_size", "num_layers", "batch_size", "ensemble"):
             checks.positive_int(name, getattr(self, name))
-        if self.max_batches < 0:
-            raise ValueError(f"max_batches must be ≥ 0 (0: all), got {self.max_batches}")
+        if self.max_batches < 0 or self.min_batches < 1:
+            raise ValueError(f"max_batches must be ≥ 0 and min_batches ≥ 1, got {self.max_batches}, {self.min_batches}")
 
     @property
     def label(self) -> str:
@@ -103,13 +106,36 @@ class ForecastConfig:
 
 
 @dataclass
+class Member:
+    """One network of a forecaster, with the configuration and series transform it was trained with."""
+
+    config: ForecastConfig
+    transform: SeriesTransform
+    net: ForecastNet
+
+    @property
+    def first_origin(self) -> int:
+        """The first row a forecast can start at: the change channel's warm-up plus the lookback."""
+        return self.transform.warmup + self.config.lookback
+
+
+@dataclass
 class _Data:
-    """A series turned into model inputs: features for every row, and step numbers."""
+    """A series turned into model inputs: step numbers, encoded covariates, and each transform's feature rows."""
 
     series: Series
-    features: np.ndarray  # (N, F)
     steps: np.ndarray  # (N,) absolute step numbers
+    covariates: np.ndarray  # (N, C) encoded
     notes: list[str] = field(default_factory=list)
+    _features: dict[int, np.ndarray] = field(default_factory=dict)
+
+    def features(self, transform: SeriesTransform) -> np.ndarray:
+        """Input rows ``(N, F)`` for every time step, as ``transform`` makes them (computed once per transform)."""
+        key = id(transform)
+        if key not in self._features:
+            transform.check_values(self.series.targets, self.series.source)
+            self._features[key] = transform.features(self.series.targets, self.covariates, self.steps)
+        return self._features[key]
 
 
 class _WindowTask:
@@ -122,8 +148,11 @@ class _WindowTask:
         return (predicted - target).abs().mean() if self.config.loss == "mae" else (predicted - target).square().mean()
 
     def batches(self, epoch: int, generator: torch.Generator):
-        order = torch.randperm(len(self.x), generator=generator)
-        size = self.config.batch_size
+        """Shuffled windows in batches: at most ``max_batches``; at least ``min_batches`` (a small series' windows
+        are shuffled again and again until there are that many)."""
+        size, count = self.config.batch_size, len(self.x)
+        rounds = max(1, -(-self.config.min_batches * size // count))  # passes needed for min_batches
+        order = torch.cat([torch.randperm(count, generator=generator) for _ in range(rounds)])
         batches = [order[i : i + size] for i in range(0, len(order), size)]
         return batches[: self.config.max_batches] if self.config.max_batches else batches
 
@@ -153,8 +182,7 @@ class Forecaster:
     config: ForecastConfig = field(default_factory=ForecastConfig)
     train_config: TrainConfig = field(default_factory=TrainConfig)
     spec: SeriesSpec | None = None
-    transform: SeriesTransform | None = None
-    nets: list[ForecastNet] = field(default_factory=list)  # the ensemble's members
+    members: list[Member] = field(default_factory=list)
     encoder: CovariateEncoder = field(default_factory=CovariateEncoder)
     anchor: str | None = None  # first time of the training data (the phase origin of the cycles)
     freq: str | None = None  # its regular step, e.g. '0 days 00:30:00'
@@ -164,8 +192,17 @@ class Forecaster:
 
     @property
     def net(self) -> ForecastNet | None:
-        """The first member (the one the reports inspect)."""
-        return self.nets[0] if self.nets else None
+        """The first member's network (the one the reports inspect)."""
+        return self.members[0].net if self.members else None
+
+    @property
+    def transform(self) -> SeriesTransform | None:
+        """The first member's series transform."""
+        return self.members[0].transform if self.members else None
+
+    @property
+    def nets(self) -> list[ForecastNet]:
+        return [m.net for m in self.members]
 
     # ----- data ----------------------------------------------------------------------------------------------
     def _data(self, frame: pd.DataFrame, source: str, series: Series | None = None) -> _Data:
@@ -174,17 +211,15 @@ class Forecaster:
             steps = np.round((series.times - pd.Timestamp(self.anchor)) / pd.Timedelta(self.freq)).astype(np.int64)
         else:
             steps = np.arange(len(series))
-        self.transform.check_values(series.targets, source)
         covariates, notes = self.encoder.transform(series.covariate_frame, source)
-        features = self.transform.features(series.targets, covariates, np.asarray(steps))
-        return _Data(series, features, np.asarray(steps), notes)
+        return _Data(series, np.asarray(steps), covariates, notes)
 
     @property
     def _outputs(self) -> int:
         return 1 if self.config.strategy == "recursive" else self.config.horizon
 
     def _first_origin(self) -> int:
-        return self.transform.warmup + self.config.lookback
+        return max(m.first_origin for m in self.members)
 
     def _check_config(self, spec: SeriesSpec) -> None:
         config = self.config
@@ -216,6 +251,7 @@ class Forecaster:
         config = self.config
         self._check_config(spec)
         self.spec = spec
+        self.members = []
         series = prepare_series(frame, spec, source)
         for note in series.notes:
             log(f"note: {note}")
@@ -224,52 +260,54 @@ class Forecaster:
             self.anchor, self.freq = str(series.times[0]), str(series.freq)
         self.encoder = CovariateEncoder.fit(series.covariate_frame.iloc[:val_start])
         covariates, _ = self.encoder.transform(series.covariate_frame.iloc[:val_start], source)
-        self.transform = SeriesTransform.fit(
+        transform = SeriesTransform.fit(
             series.targets[:val_start], covariates, base=config.base, period=config.period, cycles=config.cycles,
             transform=config.transform,
         )  # fmt: skip
         data = self._data(frame, source, series)
         for note in data.notes:
             log(f"note: {note}")
+        features = data.features(transform)
         outputs = self._outputs
-        train_origins = window_origins(self._first_origin(), val_start - outputs)
-        val_origins = window_origins(max(val_start, self._first_origin()), test_start - outputs)
-        needed = self._first_origin() + outputs
+        first = transform.warmup + config.lookback
+        train_origins = window_origins(first, val_start - outputs)
+        val_origins = window_origins(max(val_start, first), test_start - outputs)
         if len(train_origins) == 0:
             raise RnnlabError(
                 f"{source} has {val_start} training points, too few for lookback {config.lookback} + horizon "
                 f"{outputs}"
                 + (f" + period {config.period}" if config.base == "seasonal" else "")
-                + f" (needs > {needed})"
+                + f" (needs > {first + outputs})"
             )
         if len(val_origins) == 0:
             val_origins = train_origins[-max(1, len(train_origins) // 10) :]  # no validation part: monitor the tail
         tensors = [
-            torch.from_numpy(gather_windows(data.features, train_origins, config.lookback)),
-            torch.from_numpy(self.transform.targets(series.targets, train_origins, outputs)),
-            torch.from_numpy(gather_windows(data.features, val_origins, config.lookback)),
-            torch.from_numpy(self.transform.targets(series.targets, val_origins, outputs)),
+            torch.from_numpy(gather_windows(features, train_origins, config.lookback)),
+            torch.from_numpy(transform.targets(series.targets, train_origins, outputs)),
+            torch.from_numpy(gather_windows(features, val_origins, config.lookback)),
+            torch.from_numpy(transform.targets(series.targets, val_origins, outputs)),
         ]
         log(
             f"{len(train_origins)} training windows, {len(val_origins)} validation windows, "
-            f"{data.features.shape[1]} inputs" + (f", {config.ensemble} networks" if config.ensemble > 1 else "")
+            f"{features.shape[1]} inputs" + (f", {config.ensemble} networks" if config.ensemble > 1 else "")
         )
         run_dir = Path(run_dir)
-        self.nets, results = [], []
+        self.members, results = [], []
         for member in range(config.ensemble):
             train_config = replace(self.train_config, seed=self.train_config.seed + member)
             torch.manual_seed(train_config.seed)
             net = ForecastNet(
-                data.features.shape[1], cell=config.cell, hidden_size=config.hidden_size,
-                num_layers=config.num_layers, dropout=config.dropout, outputs=outputs,
-                targets=series.targets.shape[1],
+                features.shape[1], cell=config.cell, hidden_size=config.hidden_size, num_layers=config.num_layers,
+                dropout=config.dropout, outputs=outputs, targets=series.targets.shape[1],
             )  # fmt: skip
-            self.nets.append(net)
+            self.members.append(Member(config, transform, net))
             folder = run_dir if config.ensemble == 1 else run_dir / f"member-{member}"
             if config.ensemble > 1:
                 log(f"--- network {member + 1} of {config.ensemble} (seed {train_config.seed}) ---")
             task = _WindowTask(*tensors, config)
-            results.append(fit(net, task, train_config, folder, metadata=self.metadata(1), resume=resume, log=log))
+            metadata = self.metadata(self.members[-1:])
+            again = resume and (config.ensemble == 1 or (folder / "last.safetensors").exists())  # members not begun
+            results.append(fit(net, task, train_config, folder, metadata=metadata, resume=again, log=log))
             net.eval()
         self.result = results[0]
         self.info["members"] = [{"best_epoch": r.best_epoch, **r.best, "seconds": r.seconds} for r in results]
@@ -278,50 +316,63 @@ class Forecaster:
         self._stream = None
         return self
 
+    @classmethod
+    def combine(cls, forecasters: list[Forecaster]) -> Forecaster:
+        """One forecaster whose members are those of all ``forecasters`` (same data, horizon and covariates)."""
+        first = forecasters[0]
+        for other in forecasters[1:]:
+            if (other.config.horizon, other.spec, other.anchor, other.freq) != (
+                first.config.horizon, first.spec, first.anchor, first.freq,
+            ):  # fmt: skip
+                raise RnnlabError("only forecasters of the same series and horizon can be combined")
+        members = [m for f in forecasters for m in f.members]
+        return cls(first.config, first.train_config, first.spec, members, first.encoder, first.anchor, first.freq,
+                   first.result, dict(first.info))  # fmt: skip
+
     # ----- forecasting ---------------------------------------------------------------------------------------
     @torch.no_grad()
     def forecast_at(self, data: _Data, origins: np.ndarray) -> np.ndarray:
-        """Forecasts ``(O, horizon, K)`` in data units made at each origin, from the rows before it only."""
+        """Forecasts ``(O, horizon, K)`` in data units made at each origin, from the rows before it only: the median
+        of the members' forecasts."""
         self._require_fitted()
         if len(origins) and origins.min() < self._first_origin():
+            lookback = max(m.config.lookback for m in self.members)
             raise RnnlabError(
-                f"a forecast needs {self._first_origin()} points of history (lookback {self.config.lookback}"
+                f"a forecast needs {self._first_origin()} points of history (lookback {lookback}"
                 + (f" + period {self.transform.period}" if self.transform.base == "seasonal" else "")
                 + f"); got {int(origins.min())}"
             )
-        x = torch.from_numpy(gather_windows(data.features, origins, self.config.lookback))  # (O, L, F)
-        if not torch.isfinite(x).all():
-            raise RnnlabError(
-                f"the {self.config.lookback} values before a forecast origin must be finite numbers; "
-                f"{data.series.source} has inf or missing values there"
-            )
-        targets = data.series.targets
-        if self.config.strategy == "direct":
-            z = np.median(np.stack([net.eval()(x)[0].numpy() for net in self.nets]), axis=0)  # (O, H, K)
-            return self.transform.inverse_many(z, targets, origins)
-        return np.stack([self._rollout(x[i : i + 1], data, int(o)) for i, o in enumerate(origins)])
+        forecasts = []
+        for member in self.members:
+            x = torch.from_numpy(gather_windows(data.features(member.transform), origins, member.config.lookback))
+            if not torch.isfinite(x).all():  # x: (O, L, F)
+                raise RnnlabError(
+                    f"the {member.config.lookback} values before a forecast origin must be finite numbers; "
+                    f"{data.series.source} has inf or missing values there"
+                )
+            if member.config.strategy == "direct":
+                z = member.net.eval()(x)[0].numpy()  # (O, H, K)
+                forecasts.append(member.transform.inverse_many(z, data.series.targets, origins))
+            else:
+                forecasts.append(np.stack([self._rollout(member, x[i : i + 1], data, int(o))
+                                           for i, o in enumerate(origins)]))  # fmt: skip
+        return np.median(np.stack(forecasts), axis=0)
 
-    def _rollout(self, window: Tensor, data: _Data, origin: int) -> np.ndarray:
-        """Recursive forecast: predict one step, append it, feed its features back with the carried state (each
-        member rolls out on its own; the forecast is their median)."""
-        transform = self.transform
-        rollouts = []
-        for net in self.nets:
-            history = transform.encode(data.series.targets[:origin])  # (o, K) encoded, grows by one row per step
-            z, state = net.eval()(window)  # (1, 1, K)
-            for h in range(self.config.horizon):
-                value = z[0].numpy() * transform._divisor() + transform.base_values(history, np.array([len(history)]),
-                                                                                  1)[0]  # fmt: skip
-                history = np.concatenate([history, value])
-                if h == self.config.horizon - 1:
-                    break
-                # the fed-back row: the change from y_{t-1} (base 'last') or y_{t-m} ('seasonal'), as in training
-                reference = {"none": None, "last": history[-2], "seasonal": history[-1 - transform.period]}
-                row = transform.feature_row(history[-1], reference[transform.base],
-                                            int(data.steps[origin - 1]) + h + 1)  # fmt: skip
-                z, state = net(torch.from_numpy(row)[None, None], state)  # (1, 1, K)
-            rollouts.append(transform.decode(history[origin:]))
-        return np.median(np.stack(rollouts), axis=0)
+    def _rollout(self, member: Member, window: Tensor, data: _Data, origin: int) -> np.ndarray:
+        """Recursive forecast: predict one step, append it, feed its features back with the carried state."""
+        transform, net = member.transform, member.net.eval()
+        history = transform.encode(data.series.targets[:origin])  # (o, K) encoded, grows by one row per step
+        z, state = net(window)  # (1, 1, K)
+        for h in range(self.config.horizon):
+            base = transform.base_values(history, np.array([len(history)]), 1)[0]  # (1, K)
+            history = np.concatenate([history, z[0].numpy() * transform._divisor() + base])
+            if h == self.config.horizon - 1:
+                break
+            # the fed-back row: the change from y_{t-1} (base 'last') or y_{t-m} ('seasonal'), as in training
+            reference = {"none": None, "last": history[-2], "seasonal": history[-1 - transform.period]}[transform.base]
+            row = transform.feature_row(history[-1], reference, int(data.steps[origin - 1]) + h + 1)  # (F,)
+            z, state = net(torch.from_numpy(row)[None, None], state)  # (1, 1, K)
+        return transform.decode(history[origin:])
 
     def predict(self, frame: pd.DataFrame, *, source: str = "data") -> pd.DataFrame:
         """The ``horizon`` steps after the end of ``frame``, with times when the data has a time column."""
@@ -346,23 +397,25 @@ class Forecaster:
         self._require_fitted()
         if self.spec.covariates:
             raise RnnlabError("streaming takes target values only; this forecaster also reads covariates")
-        if self.config.strategy != "direct":
+        if any(m.config.strategy != "direct" for m in self.members):
             raise RnnlabError("streaming forecasts need strategy 'direct'")
         data = self._data(frame, source)
-        rows = torch.from_numpy(data.features[self.transform.warmup :])[None]  # (1, N - warmup, F)
-        steppers = []
-        for net in self.nets:
+        streams = []
+        for member in self.members:
+            transform = member.transform
+            rows = torch.from_numpy(data.features(transform)[transform.warmup :])[None]  # (1, N - warmup, F)
             with torch.no_grad():
-                _, state = net.rnn(rows)  # the fused kernel over the whole history, once
-            stepper = Stepper(net.rnn)
+                _, state = member.net.rnn(rows)  # the fused kernel over the whole history, once
+            stepper = Stepper(member.net.rnn)
             stepper.reset(state if isinstance(state, tuple) else (state,))
-            steppers.append(stepper)
-        encoded = self.transform.encode(data.series.targets)  # (N, K)
-        warmup = max(self.transform.warmup, 1)
-        tail = collections.deque(encoded[len(encoded) - warmup :], maxlen=warmup)
-        ets = [ETSState(m, encoded[:, k]) for k, m in enumerate(self.transform.ets_models)]
-        heads = [(net.head.weight.detach().numpy(), net.head.bias.detach().numpy()) for net in self.nets]
-        self._stream = {"steppers": steppers, "tail": tail, "step": int(data.steps[-1]), "heads": heads, "ets": ets}
+            encoded = transform.encode(data.series.targets)  # (N, K)
+            warmup = max(transform.warmup, 1)
+            streams.append({
+                "stepper": stepper, "tail": collections.deque(encoded[len(encoded) - warmup :], maxlen=warmup),
+                "ets": [ETSState(m, encoded[:, k]) for k, m in enumerate(transform.ets_models)],
+                "head": (member.net.head.weight.detach().numpy(), member.net.head.bias.detach().numpy()),
+            })  # fmt: skip
+        self._stream = {"members": streams, "step": int(data.steps[-1])}
 
     def update(self, new_points: Any) -> None:
         """Advance the carried state by each new observation ``(n,)`` or ``(n, K)``: one recurrent step each.
@@ -375,75 +428,84 @@ class Forecaster:
         points = np.asarray(new_points, dtype=np.float64).reshape(-1, len(self.spec.targets))  # (n, K)
         if not np.isfinite(points).all():
             raise RnnlabError(f"update() takes finite numbers; got {points[~np.isfinite(points)][0]}")
-        self.transform.check_values(points, "the update")
-        stream, transform = self._stream, self.transform
-        tail, ets = stream["tail"], stream["ets"]
-        for value in transform.encode(points):
-            stream["step"] += 1
-            if transform.base == "ets":
-                reference = np.array([state.one_step() for state in ets])
-                for state, v in zip(ets, value):
-                    state.update(float(v))
-            else:
-                reference = None if transform.base == "none" else tail[-1] if transform.base == "last" else tail[0]
-            row = transform.feature_row(value, reference, stream["step"])
-            for stepper in stream["steppers"]:
-                stepper.step(row)
-            tail.append(value)
+        for member in self.members:
+            member.transform.check_values(points, "the update")
+        for raw in points:
+            self._stream["step"] += 1
+            for member, stream in zip(self.members, self._stream["members"]):
+                transform, tail = member.transform, stream["tail"]
+                value = transform.encode(raw)
+                if transform.base == "ets":
+                    reference = np.array([state.one_step() for state in stream["ets"]])
+                    for state, v in zip(stream["ets"], value):
+                        state.update(float(v))
+                else:
+                    reference = None if transform.base == "none" else tail[-1] if transform.base == "last" else tail[0]
+                stream["stepper"].step(transform.feature_row(value, reference, self._stream["step"]))
+                tail.append(value)
 
     def forecast_stream(self) -> np.ndarray:
-        """The next ``horizon`` values ``(H, K)`` from the streamed state."""
+        """The next ``horizon`` values ``(H, K)`` from the streamed state: the members' median."""
         if self._stream is None:
             raise RnnlabError("call start_stream(history) before forecast_stream()")
-        stream, transform, horizon = self._stream, self.transform, self.config.horizon
-        z = np.median(
-            [(w @ s.h[-1] + b).reshape(horizon, -1) for (w, b), s in zip(stream["heads"], stream["steppers"])], axis=0
-        )  # (H, K)
-        if transform.base == "ets":
-            base = np.stack([state.forecast(horizon) for state in stream["ets"]], axis=1)  # (H, K)
-        else:
-            tail = np.array(stream["tail"]).reshape(-1, len(self.spec.targets))  # the last `warmup` encoded values
-            base = transform.base_values(tail, np.array([len(tail)]), horizon)[0]
-        return transform.decode(z * transform._divisor() + base)
+        horizon, forecasts = self.config.horizon, []
+        for member, stream in zip(self.members, self._stream["members"]):
+            transform, (weight, bias) = member.transform, stream["head"]
+            z = (weight @ stream["stepper"].h[-1] + bias).reshape(horizon, -1)  # (H, K)
+            if transform.base == "ets":
+                base = np.stack([state.forecast(horizon) for state in stream["ets"]], axis=1)  # (H, K)
+            else:
+                tail = np.array(stream["tail"]).reshape(-1, len(self.spec.targets))  # the last `warmup` values
+                base = transform.base_values(tail, np.array([len(tail)]), horizon)[0]
+            forecasts.append(transform.decode(z * transform._divisor() + base))
+        return np.median(np.stack(forecasts), axis=0)
 
     # ----- persistence ---------------------------------------------------------------------------------------
-    def metadata(self, members: int | None = None) -> dict[str, Any]:
-        net = self.nets[0]
-        model = {"input_size": net.rnn.input_size, "cell": net.cell, "hidden_size": net.rnn.hidden_size,
-                 "num_layers": net.rnn.num_layers, "dropout": net.rnn.dropout, "outputs": net.outputs,
-                 "targets": net.targets}  # fmt: skip
+    def metadata(self, members: list[Member] | None = None) -> dict[str, Any]:
+        described = []
+        for member in members if members is not None else self.members:
+            net = member.net
+            model = {"input_size": net.rnn.input_size, "cell": net.cell, "hidden_size": net.rnn.hidden_size,
+                     "num_layers": net.rnn.num_layers, "dropout": net.rnn.dropout, "outputs": net.outputs,
+                     "targets": net.targets}  # fmt: skip
+            described.append({"model": model, "forecast": asdict(member.config),
+                              "transform": member.transform.to_dict()})  # fmt: skip
         return {
-            "task": "forecast", "model": model, "members": members or len(self.nets), "forecast": asdict(self.config),
-            "transform": self.transform.to_dict(), "covariates": self.encoder.to_dict(), "spec": asdict(self.spec),
-            "anchor": self.anchor, "freq": self.freq, "info": self.info,
+            "task": "forecast", "model": described[0]["model"], "members": described, "forecast": asdict(self.config),
+            "covariates": self.encoder.to_dict(), "spec": asdict(self.spec), "anchor": self.anchor, "freq": self.freq,
+            "info": self.info,
         }  # fmt: skip
 
     def save(self, path: str | Path) -> None:
         self._require_fitted()
         tensors = {}
-        for i, net in enumerate(self.nets):
-            tensors |= with_prefix("model" if i == 0 else f"member{i}", net.state_dict())
+        for i, member in enumerate(self.members):
+            tensors |= with_prefix("model" if i == 0 else f"member{i}", member.net.state_dict())
         save_checkpoint(path, tensors, self.metadata())
 
     @classmethod
     def load(cls, path: str | Path) -> Forecaster:
         tensors, meta = load_checkpoint(path, task="forecast")
         try:
-            config = ForecastConfig(**{**meta["forecast"], "cycles": tuple(meta["forecast"]["cycles"])})
+            config = _config(meta["forecast"])
             spec = SeriesSpec(**{k: tuple(v) if isinstance(v, list) else v for k, v in meta["spec"].items()})
-            nets = []
-            for i in range(int(meta.get("members", 1))):
-                model = dict(meta["model"])
+            members = []
+            for i, described in enumerate(meta["members"]):
+                model = dict(described["model"])
                 net = ForecastNet(model.pop("input_size"), **model)
                 net.load_state_dict(strip_prefix("model" if i == 0 else f"member{i}", tensors))
-                nets.append(net.eval())
-            transform = SeriesTransform.from_dict(meta["transform"])
+                transform = SeriesTransform.from_dict(described["transform"])
+                members.append(Member(_config(described["forecast"]), transform, net.eval()))
             encoder = CovariateEncoder.from_dict(meta.get("covariates", {}))
         except (KeyError, TypeError, RuntimeError, ValueError) as exc:
             raise RnnlabError(f"{path} does not hold a usable forecaster: {str(exc).splitlines()[0]}") from exc
-        return cls(config=config, spec=spec, transform=transform, nets=nets, encoder=encoder, anchor=meta["anchor"],
+        return cls(config=config, spec=spec, members=members, encoder=encoder, anchor=meta["anchor"],
                    freq=meta["freq"], info=meta.get("info", {}))  # fmt: skip
 
     def _require_fitted(self) -> None:
-        if not self.nets or self.transform is None:
+        if not self.members:
             raise RnnlabError("this forecaster is not trained: call fit() or Forecaster.load()")
+
+
+def _config(saved: dict) -> ForecastConfig:
+    return ForecastConfig(**{**saved, "cycles": tuple(saved["cycles"])})

@@ -117,10 +117,11 @@ def _checkpoint_input(checkpoint: str, source: str | None):
     spec = forecaster.spec
     frame, _, name, _ = load_data(DataOptions(source, spec.targets, spec.time, spec.covariates, spec.fill))
     data = forecaster._data(frame, name)
-    lookback = forecaster.config.lookback
-    if len(data.features) < lookback + forecaster.transform.warmup:
-        raise RnnlabError(f"{name} has {len(data.features)} rows; the model reads windows of {lookback}")
-    window = torch.from_numpy(data.features[-lookback:])[None]
+    features = data.features(forecaster.transform)
+    lookback = forecaster.members[0].config.lookback
+    if len(features) < lookback + forecaster.transform.warmup:
+        raise RnnlabError(f"{name} has {len(features)} rows; the model reads windows of {lookback}")
+    window = torch.from_numpy(features[-lookback:])[None]
     labels = [f"{v:.4g}" for v in data.series.targets[-lookback:, 0]]
     return forecaster.net, window, labels
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import time
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -19,9 +19,11 @@ import torch
 
 from rnnlab.checkpoint import atomic_write_bytes, atomic_write_text, write_table
 from rnnlab.data.datasets import BUILTINS, BuiltinSeries, load_builtin
-from rnnlab.data.series import SeriesSpec, read_table
+from rnnlab.data.protocol import Plan, make_plan
+from rnnlab.data.series import SeriesSpec, guess_time_column, prepare_series, read_table
 from rnnlab.errors import RnnlabError
 from rnnlab.evaluation import Row, evaluate_forecaster, format_table
+from rnnlab.models.autoconfig import auto_fit, default_config
 from rnnlab.models.forecaster import ForecastConfig, Forecaster
 from rnnlab.train import TrainConfig
 
@@ -34,18 +36,31 @@ class DataOptions:
 
     data: str  # a built-in name (see `rnnlab forecast datasets`) or a CSV/Parquet path
     targets: tuple[str, ...] = ()  # target columns; default: the built-in's, or the only numeric column
-    time: str | None = None  # time column; default: the built-in's, or a column named time/date/timestamp
-    covariates: tuple[str, ...] = ()  # further input columns
-    fill: str | None = None  # 'ffill', 'interpolate' or 'zero' for missing values; None rejects them
+    time: str | None = None  # time column (or date parts 'year,month,day'); default: found by name or by parsing
+    covariates: tuple[str, ...] = ()  # further input columns; ('all',) for every other column
+    fill: str | None = "interpolate"  # 'interpolate', 'ffill' or 'zero' for missing values; 'none' refuses them
 
 
-def load_data(options: DataOptions) -> tuple[pd.DataFrame, SeriesSpec, str, BuiltinSeries | None]:
+@dataclass(frozen=True)
+class SpanOptions:
+    """What the user said about the protocol (None: inferred, see :mod:`rnnlab.data.protocol`)."""
+
+    horizon: int | None = None
+    val_size: int | None = None
+    test_size: int | None = None
+    stride: int | None = None
+    cycles: tuple[float, ...] | None = None
+    period: int | None = None
+    mase_period: int | None = None
+
+
+def load_data(options: DataOptions, log=print) -> tuple[pd.DataFrame, SeriesSpec, str, BuiltinSeries | None]:
     """The table, the column spec, a name for messages, and the built-in entry if it is one."""
     if options.data in BUILTINS:
         entry, frame = load_builtin(options.data)
         spec = SeriesSpec(
             targets=options.targets or (entry.target,), time=options.time or entry.time,
-            covariates=options.covariates, fill=options.fill,
+            covariates=_covariates(frame, options, entry.time), fill=options.fill,
         )  # fmt: skip
         return frame, spec, options.data, entry
     path = Path(options.data)
@@ -54,12 +69,14 @@ def load_data(options: DataOptions) -> tuple[pd.DataFrame, SeriesSpec, str, Buil
     frame = read_table(path)
     time_column = options.time
     if time_column is None:
-        time_column = next(
-            (c for c in frame.columns if str(c).lower() in ("time", "date", "timestamp", "datetime")), None
-        )
+        time_column, note = guess_time_column(frame, exclude=(*options.targets, *options.covariates))
+        if note:
+            log(f"note: {note} (--time to choose another)")
+    time_parts = [c.strip() for c in time_column.split(",")] if time_column else []
+    covariates = _covariates(frame, options, time_column)
     targets = options.targets
     if not targets:
-        others = [c for c in frame.columns if c != time_column and c not in options.covariates]
+        others = [c for c in frame.columns if c not in time_parts and c not in covariates]
         numeric = [c for c in others if c in frame.select_dtypes("number").columns]
         numeric = others if len(others) == 1 else numeric  # one candidate: take it, and let the checks speak
         if len(numeric) != 1:
@@ -67,86 +84,136 @@ def load_data(options: DataOptions) -> tuple[pd.DataFrame, SeriesSpec, str, Buil
                 f"say which column to forecast with --target; columns of {path}: {', '.join(map(str, frame.columns))}"
             )
         targets = (numeric[0],)
-    return frame, SeriesSpec(tuple(targets), time_column, tuple(options.covariates), options.fill), str(path), None
+    return frame, SeriesSpec(tuple(targets), time_column, covariates, options.fill), str(path), None
 
 
-def _given(value: int | None, name: str, default: int) -> int:
-    """An option the user gave (which must be a positive whole number), or its default."""
-    if value is None:
-        return default
-    if value < 1:
-        raise RnnlabError(f"--{name.replace('_', '-')} must be at least 1, got {value}")
-    return value
+def _covariates(frame: pd.DataFrame, options: DataOptions, time_column: str | None) -> tuple[str, ...]:
+    """The covariate columns: as given, or with ``all`` every column but the time and targets (and a running row
+    number, which says nothing about the future)."""
+    if options.covariates != ("all",):
+        return tuple(options.covariates)
+    skip = {*(c.strip() for c in (time_column or "").split(",") if c.strip()), *options.targets}
+    chosen = []
+    for column in frame.columns:
+        values = frame[column]
+        if column in skip:
+            continue
+        if pd.api.types.is_integer_dtype(values) and len(values) > 2 and (values.diff().iloc[1:] == 1).all():
+            continue  # a row number
+        chosen.append(str(column))
+    return tuple(chosen)
 
 
-def default_sizes(length: int, horizon: int, entry: BuiltinSeries | None) -> int:
-    """Validation and test size when not given: the built-in's protocol, two of the longest cycles, or 4 horizons,
-    at most 15% each."""
-    if entry is not None and entry.holdout:
-        return entry.holdout
-    if entry is not None and entry.cycles:
-        return min(2 * max(entry.cycles), int(0.15 * length))
-    return max(min(4 * horizon, int(0.15 * length)), horizon)
+def plan_for(frame: pd.DataFrame, spec: SeriesSpec, source: str, entry: BuiltinSeries | None, spans: SpanOptions):
+    """The run's plan (horizon, spans, calendar) from the user's options and the data."""
+    series = prepare_series(frame, spec, source)
+    horizon = spans.horizon if spans.horizon is not None else (48 if entry and entry.name == "electricity" else None)
+    return make_plan(
+        series, horizon=horizon, val_size=spans.val_size, test_size=spans.test_size, stride=spans.stride,
+        cycles=spans.cycles, period=spans.period, mase_period=spans.mase_period,
+        protocol_holdout=entry.holdout if entry else 0,
+    )  # fmt: skip
 
 
 def train_run(
     options: DataOptions,
-    config: ForecastConfig,
+    model: dict,
     train_config: TrainConfig,
     *,
     run_dir: str | Path,
+    spans: SpanOptions = SpanOptions(),
+    auto: bool = True,
+    budget: float = 180.0,
+    ensemble: int = 6,
     resume: bool = False,
-    val_size: int | None = None,
-    test_size: int | None = None,
-    stride: int | None = None,
-    mase_period: int | None = None,
     log=print,
     show_table: bool = True,
 ) -> tuple[Forecaster, Row, list[Row]]:
-    """Train, evaluate beside the baselines on the test span, write plots and the table into ``run_dir``."""
-    frame, spec, source, entry = load_data(options)
-    cycles = config.cycles or (entry.cycles if entry else ())
-    val_size = val_size if val_size is not None else default_sizes(len(frame), config.horizon, entry)
-    test_size = test_size if test_size is not None else val_size
-    stride = _given(stride, "stride", config.horizon)
-    mase_period = _given(mase_period, "mase_period", min(cycles) if cycles else 1)
-    if 0 < test_size < config.horizon:
-        raise RnnlabError(f"--test-size {test_size} is shorter than the horizon {config.horizon}; use ≥ it, or 0")
-    forecaster = Forecaster(config, train_config)
+    """Train, evaluate beside the baselines on the test span, write plots and the table into ``run_dir``.
+
+    ``model`` holds the :class:`ForecastConfig` fields the user set; with ``auto`` the others are searched
+    (:mod:`rnnlab.models.autoconfig`), without it they take their defaults.
+    """
+    frame, spec, source, entry = load_data(options, log)
+    return train_frame(frame, spec, source, entry, model, train_config, run_dir=run_dir, spans=spans, auto=auto,
+                       budget=budget, ensemble=ensemble, resume=resume, log=log, show_table=show_table)  # fmt: skip
+
+
+def train_frame(
+    frame: pd.DataFrame,
+    spec: SeriesSpec,
+    source: str,
+    entry: BuiltinSeries | None,
+    model: dict,
+    train_config: TrainConfig,
+    *,
+    run_dir: str | Path,
+    spans: SpanOptions = SpanOptions(),
+    auto: bool = True,
+    budget: float = 180.0,
+    ensemble: int = 6,
+    resume: bool = False,
+    log=print,
+    show_table: bool = True,
+) -> tuple[Forecaster, Row, list[Row]]:
+    """:func:`train_run` on a table already loaded."""
+    if resume and not any((Path(run_dir) / name).exists() for name in ("last.safetensors", "search.json")):
+        raise RnnlabError(f"nothing to resume in {run_dir}: it holds no interrupted run")
+    plan = plan_for(frame, spec, source, entry, spans)
+    for line in plan.describe():
+        log(line)
+    template = default_config(plan, model)
     start = time.perf_counter()
-    forecaster.fit(
-        frame, spec, val_size=val_size, test_size=test_size, run_dir=run_dir, resume=resume, source=source, log=log
-    )
+    if auto:
+        forecaster, _ = auto_fit(
+            frame, spec, plan, template, train_config, fixed=model, budget=budget, ensemble=ensemble,
+            run_dir=run_dir, resume=resume, source=source, log=log,
+        )  # fmt: skip
+    else:
+        forecaster = Forecaster(replace(template, ensemble=model.get("ensemble", 1)), train_config)
+        forecaster.fit(frame, spec, val_size=plan.val_size, test_size=plan.test_size, run_dir=run_dir, resume=resume,
+                       source=source, log=log)  # fmt: skip
     seconds = time.perf_counter() - start
+    forecaster.info["plan"] = {"frequency": plan.calendar.frequency, "periods": list(plan.cycles),
+                               "notes": plan.describe()}  # fmt: skip
+    forecaster.save(Path(run_dir) / "best.safetensors")
     model_row, baselines = evaluate_and_report(
-        forecaster, frame, source, run_dir=Path(run_dir), val_size=val_size, test_size=test_size,
-        stride=stride, mase_period=mase_period, cycles=cycles,
-        name=f"{config.cell} (rnnlab)", seconds=seconds, log=log, show_table=show_table,
+        forecaster, frame, source, run_dir=Path(run_dir), plan=plan, name=_name(forecaster), seconds=seconds,
+        log=log, show_table=show_table,
     )  # fmt: skip
     return forecaster, model_row, baselines
 
 
+def _name(forecaster: Forecaster) -> str:
+    cells = sorted({m.config.cell for m in forecaster.members})
+    count = len(forecaster.members)
+    return f"{'/'.join(cells)} (rnnlab{f', {count} nets' if count > 1 else ''})"
+
+
 def evaluate_and_report(
-    forecaster: Forecaster, frame: pd.DataFrame, source: str, *, run_dir: Path | None, val_size: int, test_size: int,
-    stride: int, mase_period: int, cycles: tuple[int, ...], name: str, seconds: float | None = None, log=print,
-    show_table: bool = True,
+    forecaster: Forecaster, frame: pd.DataFrame, source: str, *, run_dir: Path | None, plan: Plan, name: str,
+    seconds: float | None = None, log=print, show_table: bool = True,
 ) -> tuple[Row, list[Row]]:  # fmt: skip
     data = forecaster._data(frame, source)
-    if test_size <= 0:
+    if plan.test_size <= 0:
         log("no test span (--test-size 0): nothing to evaluate")
         return Row(name, {"mase": float("nan"), "mae": float("nan"), "rmse": float("nan"), "smape": float("nan")}), []
     model_row, baselines, forecasts, origins = evaluate_forecaster(
-        forecaster, data, name=name, val_size=val_size, test_size=test_size, stride=stride,
-        mase_period=mase_period, cycles=cycles,
+        forecaster, data, name=name, val_size=plan.val_size, test_size=plan.test_size, stride=plan.stride,
+        mase_period=plan.mase_period, cycles=plan.cycles,
     )  # fmt: skip
     if seconds is not None:
         model_row.seconds = seconds
     title = (
-        f"{source}: rolling origin, {len(origins)} origins every {stride} steps, horizon {forecaster.config.horizon}, "
-        f"MASE scale = in-sample seasonal naive m={mase_period}"
+        f"{source}: rolling origin, {len(origins)} origins every {plan.stride} steps, horizon "
+        f"{forecaster.config.horizon}, MASE scale = in-sample seasonal naive m={plan.mase_period}"
     )
     if show_table:
         log(format_table([model_row, *baselines], title))
+        best = min(baselines, key=lambda r: r.metrics["mase"])
+        if best.metrics["mase"] < model_row.metrics["mase"]:
+            log(f"on this test span {best.name} beats the network (MASE {best.metrics['mase']:.3f} vs "
+                f"{model_row.metrics['mase']:.3f})")  # fmt: skip
     if run_dir is not None:
         rows = sorted([model_row, *baselines], key=lambda r: (r is not model_row, r.metrics["mase"]))
         table = [{"name": r.name, **r.metrics, "params": r.params, "seconds": r.seconds} for r in rows]
@@ -167,7 +234,8 @@ def write_plots(
 
     truth = data.series.targets[:, 0]
     x = data.series.times if data.series.times is not None else np.arange(len(truth))
-    horizon, lookback, cell = forecaster.config.horizon, forecaster.config.lookback, forecaster.config.cell
+    first = forecaster.members[0]
+    horizon, lookback, cell = forecaster.config.horizon, first.config.lookback, first.config.cell
     shown = origins[-3:]
     start = max(0, int(shown[0]) - 4 * horizon)
     end = int(shown[-1]) + horizon
@@ -183,7 +251,7 @@ def write_plots(
         atomic_write_bytes(run_dir / name, png)
 
     origin = int(origins[-1])
-    window = torch.from_numpy(data.features[origin - lookback : origin])[None]  # (1, L, F)
+    window = torch.from_numpy(data.features(first.transform)[origin - lookback : origin])[None]  # (1, L, F)
     gates = trace_model(forecaster.net, window)[0].trace[0, 0]
     labels = [f"{v:.4g}" for v in truth[origin - lookback : origin]]
     report = Report(f"forecast: {source}, {cell}")
@@ -191,6 +259,13 @@ def write_plots(
         f"Rolling-origin evaluation on the last {len(truth) - int(origins[0])} points; every method forecasts "
         f"{horizon} steps from each origin using only the data before it."
     )
+    report.notes += forecaster.info.get("plan", {}).get("notes", [])
+    search = forecaster.info.get("search", [])
+    if search:
+        report.table("automatic configuration: the candidates on validation (the best first)",
+                     ["configuration", "validation MASE", "best epoch", "time s"],
+                     [[t["label"], t["val_mase"], t["best_epoch"], f"{t['seconds']:.1f}"] for t in search],
+                     highlight={i for i, t in enumerate(search) if t.get("chosen")})  # fmt: skip
     rows = [[r["name"], r["mase"], r["mae"], r["rmse"], r["smape"], r["params"], f"{r['seconds']:.2f}"] for r in table]
     header = ["model", "MASE", "MAE", "RMSE", "sMAPE %", "params", "time s"]
     report.table("the model, then the baselines by MASE (time: training, or forecasting for baselines)", header, rows,
@@ -209,27 +284,29 @@ def write_plots(
     report.write(run_dir / "report.html")
 
 
-def evaluate_run(checkpoint: str, options: DataOptions, *, val_size, test_size, stride, mase_period, log=print):
+def evaluate_run(checkpoint: str, options: DataOptions, spans: SpanOptions = SpanOptions(), log=print):
+    """A trained forecaster beside the baselines on the test span of (other) data; the column choices come from the
+    checkpoint."""
     forecaster = Forecaster.load(checkpoint)
+    frame, spec, source, entry = _load_for(forecaster, options, log)
+    plan_spans = replace(spans, horizon=forecaster.config.horizon)
+    if spans.cycles is None and spans.period is None:
+        plan_spans = replace(plan_spans, cycles=tuple(forecaster.config.cycles) or None)
+    plan = plan_for(frame, spec, source, entry, plan_spans)
+    return evaluate_and_report(forecaster, frame, source, run_dir=None, plan=plan,
+                               name=f"{_name(forecaster)} {Path(checkpoint).name}", log=log)  # fmt: skip
+
+
+def _load_for(forecaster: Forecaster, options: DataOptions, log):
     spec = forecaster.spec
-    options = DataOptions(options.data, spec.targets, spec.time, spec.covariates, options.fill or spec.fill)
-    frame, _, source, entry = load_data(options)
-    cycles = forecaster.config.cycles or (entry.cycles if entry else ())
-    val_size = val_size if val_size is not None else default_sizes(len(frame), forecaster.config.horizon, entry)
-    test_size = test_size if test_size is not None else val_size
-    return evaluate_and_report(
-        forecaster, frame, source, run_dir=None, val_size=val_size, test_size=test_size,
-        stride=_given(stride, "stride", forecaster.config.horizon),
-        mase_period=_given(mase_period, "mase_period", min(cycles) if cycles else 1),
-        cycles=cycles, name=f"{forecaster.config.cell} ({Path(checkpoint).name})", log=log,
-    )  # fmt: skip
+    fill = options.fill if options.fill != DataOptions.fill else spec.fill
+    return load_data(DataOptions(options.data, spec.targets, spec.time, spec.covariates, fill), log)
 
 
 def predict_run(checkpoint: str, options: DataOptions, output: str | None, log=print) -> pd.DataFrame:
     """Forecast the horizon after the end of the data; write a CSV (atomically) or print it."""
     forecaster = Forecaster.load(checkpoint)
-    spec = forecaster.spec
-    frame, _, source, _ = load_data(DataOptions(options.data, spec.targets, spec.time, spec.covariates, options.fill))
+    frame, _, source, _ = _load_for(forecaster, options, log)
     result = forecaster.predict(frame, source=source)
     write_table(result, output, "forecast steps", log)
     return result
@@ -256,11 +333,12 @@ def demo_run(run_root: str | Path, *, epochs: int = 30, log=print) -> list[Row]:
     log(f"model: {DEMO_CONFIG.lookback} steps in, residual of the weekly seasonal naive out (base='seasonal', m=336)\n")
     rows, baselines = [], []
     for cell in ("lstm", "gru", "rnn"):
-        config = ForecastConfig(**{**DEMO_CONFIG.__dict__, "cell": cell})
+        config = replace(DEMO_CONFIG, cell=cell)
         train_config = TrainConfig(epochs=epochs, patience=8, lr=2e-3, progress=False)
         log(f"--- training {cell} ---")
         forecaster, row, baselines = train_run(
-            DataOptions("electricity"), config, train_config, run_dir=run_root / cell, log=log, show_table=False,
+            DataOptions("electricity"), asdict(config), train_config, run_dir=run_root / cell, auto=False, log=log,
+            show_table=False,
         )  # fmt: skip
         rows.append(row)
         log(
