@@ -43,7 +43,9 @@ class ETS:
         s_{i-1+m} = \gamma (y_{i-1} - \ell_{i-1} - \phi b_{i-1}) + (1-\gamma) s_{i-1}
 
     and the forecast of ``y_{o+h-1}`` from origin ``o`` is
-    :math:`\ell_o + (\phi + \dots + \phi^h) b_o + s_{o + (h-1) \bmod m}`.
+    :math:`\ell_o + (\phi + \dots + \phi^h) b_o + s_{o + (h-1) \bmod m}` (Hyndman et al.'s equations; for
+    the steps ``h`` that are multiples of ``m`` statsmodels' own ``forecast`` uses the season from before the last
+    observation's update, so the two differ there and agree everywhere else; the tests check both).
     """
 
     def __init__(self, period: int | None) -> None:
@@ -171,3 +173,43 @@ class ETSState:
     def forecast(self, horizon: int) -> np.ndarray:
         damping = np.cumsum(self.phi ** np.arange(1, horizon + 1))
         return self.level + damping * self.trend + np.asarray(self.seasons)[np.arange(horizon) % self.m]
+
+
+def seasonality_test(values: np.ndarray, period: int) -> bool:
+    """The M4 competition's test for seasonality (90%): the autocorrelation at lag ``period`` exceeds
+    ``1.645 · sqrt((1 + 2 Σ_{k<period} acf_k²) / n)``."""
+    values = np.asarray(values, dtype=np.float64)
+    if period < 2 or len(values) < 3 * period:
+        return False
+    centred = values - values.mean()
+    denominator = float(centred @ centred)
+    if denominator <= 0:
+        return False
+    acf = [float(centred[k:] @ centred[:-k]) / denominator for k in range(1, period + 1)]
+    limit = 1.645 * np.sqrt((1 + 2 * sum(a * a for a in acf[:-1])) / len(values))
+    return abs(acf[-1]) > limit
+
+
+def seasonal_indices(values: np.ndarray, period: int) -> np.ndarray:
+    """Multiplicative seasonal indices ``(period,)`` of classical decomposition (statsmodels' ``seasonal_decompose``)
+    for a positive series that passes :func:`seasonality_test`; ones otherwise. Index ``i`` is the season of
+    ``values[i]`` (and of every ``period``-th value after it)."""
+    values = np.asarray(values, dtype=np.float64)
+    if not seasonality_test(values, period) or values.min() <= 0:
+        return np.ones(max(period, 1))
+    from statsmodels.tsa.seasonal import seasonal_decompose
+
+    return np.asarray(seasonal_decompose(values, model="multiplicative", period=period).seasonal[:period])
+
+
+def naive2(period: int) -> Forecast:
+    """Naive2, the M competitions' reference: the naive forecast of the seasonally adjusted series (classical
+    multiplicative decomposition when the seasonality test passes), re-seasonalised."""
+
+    def forecast(history: np.ndarray, horizon: int) -> np.ndarray:
+        indices = seasonal_indices(history, period) if period > 1 else np.ones(1)
+        m = len(indices)
+        adjusted_last = history[-1] / indices[(len(history) - 1) % m]
+        return adjusted_last * indices[(len(history) + np.arange(horizon)) % m]
+
+    return forecast

@@ -23,6 +23,7 @@ def rmse(actual: np.ndarray, predicted: np.ndarray) -> float:
 
 
 def smape(actual: np.ndarray, predicted: np.ndarray) -> float:
+    """sMAPE in percent as the M3 and M4 tables define it: ``200/h Σ |y - ŷ| / (|y| + |ŷ|)``."""
     actual, predicted = np.ravel(actual), np.ravel(predicted)
     denominator = np.abs(actual) + np.abs(predicted)
     ratio = np.divide(
@@ -46,3 +47,14 @@ def forecast_metrics(actual: np.ndarray, predicted: np.ndarray, scale: float) ->
     """MAE, RMSE, sMAPE and MASE of a set of forecasts against the truth (any matching shapes)."""
     error = mae(actual, predicted)
     return {"mase": error / scale, "mae": error, "rmse": rmse(actual, predicted), "smape": smape(actual, predicted)}
+
+
+def mape(actual: np.ndarray, predicted: np.ndarray) -> float:
+    """MAPE in percent, as the Tourism competition scores: ``100/h Σ |y - ŷ| / |y|``."""
+    actual, predicted = np.ravel(actual), np.ravel(predicted)
+    return float(100 * np.mean(np.abs(actual - predicted) / np.abs(actual)))
+
+
+def owa(smape_model: float, mase_model: float, smape_naive2: float, mase_naive2: float) -> float:
+    """The M4 competition's overall weighted average: the mean of sMAPE and MASE, each relative to Naive2's."""
+    return 0.5 * (smape_model / smape_naive2 + mase_model / mase_naive2)

@@ -6,6 +6,7 @@ the column or the value and says what would be right.
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -185,10 +186,46 @@ def prepare_series(frame: pd.DataFrame, spec: SeriesSpec, source: str) -> Series
         notes=notes,
         observed=observed,
     )
+    if fill != "none":
+        result = _fill_gaps(result, fill)
     gaps = find_gaps(result)
     if gaps:
         notes.append(gaps)
     return result
+
+
+def _fill_gaps(series: Series, fill: str) -> Series:
+    """A regular index (steps of a fixed length up to a week) with a few missing steps (at most 5%) gets rows for
+    them, filled like missing values and not scored. Weekends of business-day data and larger holes are left alone
+    (and reported by :func:`find_gaps`)."""
+    times = series.times
+    if times is None or len(times) < 3:
+        return series
+    usual = series.freq
+    if usual > pd.Timedelta(days=7) or (
+        usual == pd.Timedelta(days=1) and np.isin(times.dayofweek, (5, 6)).mean() < 0.02
+    ):
+        return series
+    full = pd.date_range(times[0], times[-1], freq=usual)
+    if len(full) == len(times) or len(full) - len(times) > 0.05 * len(times) or not times.isin(full).all():
+        return series
+    position = full.get_indexer(times)  # (N,) rows of the data in the full grid
+    targets = np.full((len(full), series.targets.shape[1]), np.nan)
+    targets[position] = series.targets
+    observed = np.zeros(targets.shape, dtype=bool)
+    observed[position] = series.observed
+    covariates = series.covariate_frame.set_axis(position).reindex(range(len(full)))
+    targets = np.stack([_fill(pd.Series(column), fill).to_numpy() for column in targets.T], axis=1)
+    for name in covariates.columns:
+        column = covariates[name]
+        numeric = pd.api.types.is_numeric_dtype(column)
+        covariates[name] = _fill(column, fill) if numeric else column.ffill().bfill()
+    inserted = len(full) - len(times)
+    series.notes.append(
+        f"the time index of {series.source} misses {inserted} steps of {usual} (first after "
+        f"{times[int(np.flatnonzero(np.diff(position) > 1)[0])]}): added them, filled by {fill}, and not scored"
+    )
+    return Series(targets, covariates, pd.DatetimeIndex(full), series.spec, series.source, series.notes, observed)
 
 
 def find_gaps(series: Series) -> str | None:
@@ -223,7 +260,9 @@ def _to_times(column: pd.Series) -> pd.DatetimeIndex:
     else:
         try:
             try:  # one format, inferred from the first value: fast
-                times = pd.DatetimeIndex(pd.to_datetime(column, errors="raise"))
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore", UserWarning)  # "could not infer format": it parses them anyway
+                    times = pd.DatetimeIndex(pd.to_datetime(column, errors="raise"))
             except ValueError:
                 times = pd.DatetimeIndex(pd.to_datetime(column, errors="raise", format="mixed"))
         except ValueError as exc:  # mixed time zones: one clock

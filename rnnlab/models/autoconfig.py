@@ -176,9 +176,10 @@ def auto_fit(
     """Search the candidates, then train the best ``TOP`` on training + validation data, ``ensemble`` networks in
     all, into ``run_dir``; returns the combined forecaster and the trials (best first)."""
     run_dir = Path(run_dir)
+    log = _once(log)
     if not resume and ((run_dir / "best.safetensors").exists() or (run_dir / "search.json").exists()):
         raise RnnlabError(f"{run_dir} already holds a run; pass --resume to continue it or choose another run dir")
-    n, val_size, test_size = len(frame), plan.val_size, plan.test_size
+    n, val_size, test_size = plan.length, plan.val_size, plan.test_size
     train_values = prepare_series(frame, spec, source).targets[: n - test_size - val_size, 0]
     configs = candidates(plan.calendar, plan.horizon, train_values, fixed, template)
     start = time.perf_counter()
@@ -210,3 +211,17 @@ def auto_fit(
     combined = Forecaster.combine(parts)
     combined.info["search"] = [t.to_dict() | {"chosen": t in chosen} for t in trials]
     return combined, trials
+
+
+def _once(log):
+    """``log``, but each note (a line starting 'note:') only the first time: every final fit reads the same data."""
+    seen = set()
+
+    def once(line: str) -> None:
+        if line.startswith("note:"):
+            if line in seen:
+                return
+            seen.add(line)
+        log(line)
+
+    return once
