@@ -129,7 +129,7 @@ def search(
     if record.exists():
         done = {t["label"]: t for t in json.loads(record.read_text(encoding="utf-8"))["trials"]}
     each = budget / max(len(configs), 1)
-    trials = []
+    trials, refused = [], []
     for index, config in enumerate(configs):
         if config.label in done:
             saved = done[config.label]
@@ -145,6 +145,7 @@ def search(
                            source=source, log=lambda _: None)  # fmt: skip
         except RnnlabError as exc:  # e.g. a lookback or period the series is too short for
             log(f"candidate {index + 1}/{len(configs)}: {config.label}: skipped ({exc})")
+            refused.append(str(exc))
             continue
         mase = validation_mase(forecaster, frame, source, val_size=val_size, test_size=test_size,
                                mase_period=mase_period)  # fmt: skip
@@ -154,7 +155,7 @@ def search(
             f"(best epoch {trial.best_epoch}, {trial.seconds:.0f} s)")  # fmt: skip
         atomic_write_text(record, json.dumps({"trials": [t.to_dict() for t in trials]}, indent=2))
     if not trials:
-        raise RnnlabError(f"{source} is too short for every candidate configuration; see the messages above")
+        raise RnnlabError(f"too short for every candidate configuration: {refused[0]}")
     return sorted(trials, key=lambda t: (math.isnan(t.val_mase), t.val_mase))
 
 
