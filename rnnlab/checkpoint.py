@@ -20,6 +20,7 @@ from typing import Any
 import torch
 from torch import Tensor
 
+from rnnlab.distributed import is_main
 from rnnlab.errors import RnnlabError
 
 FORMAT_VERSION = 1
@@ -27,7 +28,12 @@ _META_KEY = "rnnlab"
 
 
 def atomic_write_bytes(path: str | Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` so that ``path`` is either untouched or complete, even if the process dies."""
+    """Write ``data`` to ``path`` so that ``path`` is either untouched or complete, even if the process dies.
+
+    In distributed training only rank 0 writes (:mod:`rnnlab.distributed`): every file rnnlab writes comes here.
+    """
+    if not is_main():
+        return
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)

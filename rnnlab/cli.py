@@ -32,7 +32,20 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
+    argv = sys.argv[1:] if argv is None else list(argv)
     args = parser.parse_args(argv)
+    nproc = getattr(args, "nproc", 1) or 1
+    if nproc < 1:
+        parser.error(f"--nproc must be at least 1, got {nproc}")
+    if nproc > 1 and "WORLD_SIZE" not in os.environ:  # start the processes; each runs this command again
+        from rnnlab.distributed import relaunch
+
+        return relaunch(_without_nproc(argv), nproc)
+    if _distributed():
+        from rnnlab.distributed import is_main
+
+        if not is_main():  # one voice: the other processes print nothing
+            sys.stdout = open(os.devnull, "w")  # noqa: SIM115
     try:
         args.func(args)
     except USER_ERRORS as exc:
@@ -49,6 +62,24 @@ def main(argv: list[str] | None = None) -> int:
         os.dup2(devnull, sys.stdout.fileno())  # so that the final flush at exit does not raise again
         return 1
     return 0
+
+
+def _without_nproc(argv: list[str]) -> list[str]:
+    out, skip = [], False
+    for item in argv:
+        if skip:
+            skip = False
+        elif item == "--nproc":
+            skip = True
+        elif not item.startswith("--nproc="):
+            out.append(item)
+    return out
+
+
+def _distributed() -> bool:
+    from rnnlab.distributed import init_from_environment
+
+    return init_from_environment()
 
 
 if __name__ == "__main__":

@@ -37,6 +37,7 @@ from rnnlab.checkpoint import (
     strip_prefix,
     with_prefix,
 )
+from rnnlab.distributed import all_sum, barrier, rank_and_world, shard
 from rnnlab.errors import RnnlabError
 
 
@@ -142,14 +143,19 @@ def fit(
         run_dir / "best.safetensors",
         run_dir / "metrics.jsonl",
     )
+    rank, world = rank_and_world()
     if not resume and (last_path.exists() or best_path.exists()):
         raise RnnlabError(
             f"{run_dir} already holds a checkpoint; pass --resume to continue it or choose another run dir"
         )
+    barrier()  # every process has looked before rank 0 writes anything
     run_dir.mkdir(parents=True, exist_ok=True)
     for leftover in run_dir.glob(".*.safetensors.*.tmp"):  # a temporary of a save that a kill interrupted
         leftover.unlink(missing_ok=True)
     torch.manual_seed(config.seed)
+    trained = model
+    if world > 1:  # every process holds the whole model; DistributedDataParallel averages their gradients
+        trained = nn.parallel.DistributedDataParallel(model)
     optimizer = make_optimizer(model, config)
     scheduler = torch.optim.lr_scheduler.ReduceLROnPlateau(
         optimizer, factor=config.lr_factor, patience=config.lr_patience - 1, min_lr=config.min_lr
@@ -164,8 +170,9 @@ def fit(
 
     def write_log(entry: dict[str, Any]) -> None:
         log(format_log(entry))
-        with log_path.open("a", encoding="utf-8") as handle:
-            handle.write(json.dumps(entry) + "\n")
+        if rank == 0:
+            with log_path.open("a", encoding="utf-8") as handle:
+                handle.write(json.dumps(entry) + "\n")
 
     def save_last(epoch: int, batch: int) -> None:
         tensors = with_prefix("model", model.state_dict())
@@ -190,27 +197,31 @@ def fit(
             for index, batch in enumerate(_progress(batches, epoch, config), start=1):
                 if index <= skip:  # a resumed epoch: these batches were done before the interruption
                     continue
-                loss, state = task.loss(model, batch, state)
-                if not torch.isfinite(loss):
+                part, weight = shard(batch, rank, world)  # this process's share of the batch
+                loss, state = task.loss(trained, part, state)
+                out_of_time = bool(config.max_seconds) and time.perf_counter() - session_start >= config.max_seconds
+                # every process sees the batch's loss and whether any is out of time, so all decide alike
+                shared = all_sum(torch.tensor([loss.item() * weight, weight, float(out_of_time)]))
+                if not math.isfinite(shared[0].item()):
                     raise RnnlabError(
-                        f"training diverged: the loss is {loss.item()} at epoch {epoch}, batch {index}; the last good "
-                        f"checkpoints are kept in {run_dir}; try a lower --lr or a smaller --clip-norm"
+                        f"training diverged: the loss is {shared[0].item()} at epoch {epoch}, batch {index}; the last "
+                        f"good checkpoints are kept in {run_dir}; try a lower --lr or a smaller --clip-norm"
                     )
                 optimizer.zero_grad(set_to_none=True)
-                loss.backward()
+                (loss * weight).backward()
                 if config.clip_norm > 0:
                     nn.utils.clip_grad_norm_(model.parameters(), config.clip_norm)
                 optimizer.step()
                 done = (epoch, index)
                 state = _detach(state)  # truncated BPTT: the state flows on, its gradient stops here
                 position["step"] += 1
-                losses.append(loss.item())
+                losses.append(shared[0].item() / max(shared[1].item(), 1.0))
                 samples += task.batch_size(batch)
                 if time.perf_counter() - last_save >= config.checkpoint_seconds:
                     result.seconds = time.perf_counter() - session_start
                     save_last(epoch, index)
                     last_save = time.perf_counter()
-                if config.max_seconds and time.perf_counter() - session_start >= config.max_seconds:
+                if shared[2].item() > 0:
                     break
             skip = 0
             train_seconds = time.perf_counter() - epoch_start

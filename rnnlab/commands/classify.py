@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 from datetime import datetime
 
+from rnnlab.commands.common import add_training_options
+
 
 def _class_files(text: str) -> dict[str, str]:
     pairs = [p for p in text.split(",") if p.strip()]
@@ -52,6 +54,7 @@ def register(commands) -> None:
                        help="share of the training part for early stopping (texts 0.1, --builtin 0.2)")  # fmt: skip
     train.add_argument("--run-dir", default=None, help="default runs/classify-<time>")
     train.add_argument("--no-progress", action="store_true")
+    add_training_options(train)
     train.set_defaults(func=_train)
 
     evaluate = sub.add_parser("evaluate", help="accuracy, macro-F1 and confusion matrix on a labelled file")

@@ -6,6 +6,7 @@ import argparse
 from datetime import datetime
 from pathlib import Path
 
+from rnnlab.commands.common import add_training_options
 from rnnlab.data.datasets import BUILTINS
 from rnnlab.data.windows import BASES, TRANSFORMS
 from rnnlab.models.forecaster import LAYERS
@@ -130,6 +131,7 @@ def register(commands) -> None:
     train.add_argument("--checkpoint-seconds", type=float, default=60.0, help="save last.safetensors this often")
     train.add_argument("--no-progress", action="store_true", help="no progress bar")
     _add_evaluation(train)
+    add_training_options(train)
     train.set_defaults(func=_train)
 
     evaluate = sub.add_parser("evaluate", help="evaluate a trained forecaster beside the baselines")

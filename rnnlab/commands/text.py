@@ -8,6 +8,8 @@ import sys
 from datetime import datetime
 from pathlib import Path
 
+from rnnlab.commands.common import add_training_options
+
 
 def register(commands) -> None:
     text = commands.add_parser("text", help="character- and word-level language models: train, generate")
@@ -40,6 +42,7 @@ def register(commands) -> None:
     train.add_argument("--run-dir", default=None, help="default runs/text-<time>")
     train.add_argument("--resume", action="store_true", help="continue the run in --run-dir")
     train.add_argument("--no-progress", action="store_true")
+    add_training_options(train)
     train.set_defaults(func=_train)
 
     generate = sub.add_parser("generate", help="sample text from a trained model, printed as it is sampled")

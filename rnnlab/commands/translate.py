@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 from datetime import datetime
 
+from rnnlab.commands.common import add_training_options
+
 
 def _forcing(text: str) -> tuple[float, float]:
     """``1.0`` (constant) or ``1.0:0.5`` (from the first epoch to the last)."""
@@ -57,6 +59,7 @@ def register(commands) -> None:
     train.add_argument("--run-dir", default=None, help="default runs/translate-<time>")
     train.add_argument("--resume", action="store_true")
     train.add_argument("--no-progress", action="store_true")
+    add_training_options(train)
     train.set_defaults(func=_train)
 
     run = sub.add_parser("run", help="translate sentences with a trained model")
