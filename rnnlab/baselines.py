@@ -213,3 +213,135 @@ def naive2(period: int) -> Forecast:
         return adjusted_last * indices[(len(history) + np.arange(horizon)) % m]
 
     return forecast
+
+
+class Theta:
+    r"""The Theta method as a filter (Hyndman & Billah 2003's form, theta = 2), fitted once, run at every origin.
+
+    The series is seasonally adjusted first when the M4 seasonality test passes (classical decomposition, seasonal
+    indices from the fitting data: multiplicative for a positive series, else additive), then
+
+    .. math::
+        \hat d_{o+h-1} = \tilde\ell_o + \tfrac12 b_0(o) [h - 1 + 1/\alpha - (1-\alpha)^o / \alpha]
+
+    with :math:`\tilde\ell_o` simple exponential smoothing of the adjusted values before ``o`` (initial level the first
+    value; :math:`\alpha` fitted once by statsmodels) and :math:`b_0(o)` the least-squares slope of the adjusted values
+    before ``o`` against time (from running sums, so every origin costs O(1)). This is statsmodels' ``ThetaModel``
+    with ``use_mle=False``, which the tests check.
+    """
+
+    def __init__(self, period: int | None) -> None:
+        self.period = period if period and period > 1 else None
+        self.alpha = 0.5
+        self.indices: list[float] = []  # seasonal indices, index i: the season of values[i] (empty: none)
+        self.multiplicative = True
+
+    def fit(self, history: np.ndarray, *, multiplicative: bool | None = None) -> Theta:
+        """Seasonal indices and α from ``history``; ``multiplicative`` (default: when every value is positive)."""
+        from statsmodels.tsa.holtwinters import ExponentialSmoothing
+
+        history = np.asarray(history, dtype=np.float64)
+        self.multiplicative = bool(history.min() > 0) if multiplicative is None else multiplicative
+        self.indices = []
+        if self.period and seasonality_test(history, self.period):
+            from statsmodels.tsa.seasonal import seasonal_decompose
+
+            model = "multiplicative" if self.multiplicative else "additive"
+            self.indices = np.asarray(seasonal_decompose(history, model=model, period=self.period).seasonal[
+                : self.period]).tolist()  # fmt: skip
+        adjusted = self.adjust(history, 0)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            fitted = ExponentialSmoothing(adjusted, initial_level=adjusted[0], initialization_method="known").fit()
+        self.alpha = float(np.clip(fitted.params["smoothing_level"], 1e-4, 1.0))
+        return self
+
+    def _season(self, positions: np.ndarray) -> np.ndarray:
+        return np.asarray(self.indices)[np.asarray(positions) % len(self.indices)]
+
+    def adjust(self, values: np.ndarray, start: int) -> np.ndarray:
+        """Seasonally adjusted values; ``start``: the position of ``values[0]`` in the series."""
+        if not self.indices:
+            return np.asarray(values, dtype=np.float64)
+        season = self._season(start + np.arange(len(values)))
+        return values / season if self.multiplicative else values - season
+
+    def readjust(self, adjusted: np.ndarray, positions: np.ndarray) -> np.ndarray:
+        if not self.indices:
+            return adjusted
+        season = self._season(positions)
+        return adjusted * season if self.multiplicative else adjusted + season
+
+    def forecasts_at(self, y: np.ndarray, origins: np.ndarray, horizon: int) -> np.ndarray:
+        """Forecasts ``(O, horizon)`` from each origin ``o ≥ 2`` (using ``y[:o]`` only)."""
+        origins = np.asarray(origins, dtype=np.int64)
+        d = self.adjust(np.asarray(y, dtype=np.float64)[: int(origins.max(initial=0))], 0)
+        alpha = self.alpha
+        level = np.empty(len(d) + 1)  # level[i]: SES after d[:i] (level[1] = d[0], the known initial level)
+        level[0] = level[1] = d[0]
+        for i in range(1, len(d)):
+            level[i + 1] = alpha * d[i] + (1 - alpha) * level[i]
+        t = np.arange(len(d), dtype=np.float64)
+        sums = [np.concatenate([[0.0], np.cumsum(v)]) for v in (t, d, t * d, t * t)]  # prefix sums
+        n = origins.astype(np.float64)
+        st, sd, std, stt = (s[origins] for s in sums)
+        slope = (n * std - st * sd) / np.maximum(n * stt - st * st, 1e-12)  # OLS slope of d[:o] on 0..o-1
+        steps = np.arange(1, horizon + 1)[None, :]
+        drift = 0.5 * slope[:, None] * (steps - 1 + 1 / alpha - (1 - alpha) ** n[:, None] / alpha)
+        forecast = level[origins][:, None] + drift  # (O, H) adjusted
+        return self.readjust(forecast, origins[:, None] + steps - 1)
+
+    def __call__(self, history: np.ndarray, horizon: int) -> np.ndarray:
+        return self.forecasts_at(history, np.array([len(history)]), horizon)[0]
+
+    def one_step(self, y: np.ndarray) -> np.ndarray:
+        """The one-step forecasts ``ŷ_{t|t-1}`` ``(N,)`` of every value (NaN for the first two)."""
+        y = np.asarray(y, dtype=np.float64)
+        out = np.full(len(y), np.nan)
+        if len(y) > 2:
+            out[2:] = self.forecasts_at(y, np.arange(2, len(y)), 1)[:, 0]
+        return out
+
+    def to_dict(self) -> dict:
+        return {"period": self.period, "alpha": self.alpha, "indices": self.indices,
+                "multiplicative": self.multiplicative}  # fmt: skip
+
+    @classmethod
+    def from_dict(cls, data: dict) -> Theta:
+        model = cls(data["period"])
+        model.alpha, model.indices, model.multiplicative = data["alpha"], list(data["indices"]), data["multiplicative"]
+        return model
+
+
+class ThetaState:
+    """A fitted :class:`Theta` after a history, advanced one value at a time (O(1) each): the SES level and the
+    running sums of the least-squares slope."""
+
+    def __init__(self, model: Theta, history: np.ndarray) -> None:
+        self.model = model
+        d = model.adjust(np.asarray(history, dtype=np.float64), 0)
+        t = np.arange(len(d), dtype=np.float64)
+        self.n = len(d)
+        self.sums = [float(t.sum()), float(d.sum()), float((t * d).sum()), float((t * t).sum())]
+        level = d[0]
+        for value in d[1:]:
+            level = model.alpha * value + (1 - model.alpha) * level
+        self.level = level
+
+    def forecast(self, horizon: int) -> np.ndarray:
+        alpha, n = self.model.alpha, float(self.n)
+        st, sd, std, stt = self.sums
+        slope = (n * std - st * sd) / max(n * stt - st * st, 1e-12)
+        steps = np.arange(1, horizon + 1)
+        adjusted = self.level + 0.5 * slope * (steps - 1 + 1 / alpha - (1 - alpha) ** n / alpha)
+        return self.model.readjust(adjusted, self.n + steps - 1)
+
+    def one_step(self) -> float:
+        return float(self.forecast(1)[0])
+
+    def update(self, value: float) -> None:
+        d = float(self.model.adjust(np.array([value]), self.n)[0])
+        self.level = self.model.alpha * d + (1 - self.model.alpha) * self.level
+        t = float(self.n)
+        self.sums = [self.sums[0] + t, self.sums[1] + d, self.sums[2] + t * d, self.sums[3] + t * t]
+        self.n += 1

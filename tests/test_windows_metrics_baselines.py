@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from statsmodels.tsa.holtwinters import ExponentialSmoothing
 
-from rnnlab.baselines import ETS, ETSState, naive, seasonal_naive, theta
+from rnnlab.baselines import ETS, ETSState, Theta, ThetaState, naive, seasonal_naive, theta
 from rnnlab.data.windows import SeriesTransform, gather_windows, window_origins
 from rnnlab.metrics import forecast_metrics, mae, mase_scale, rmse, smape
 
@@ -15,6 +15,7 @@ Y = np.cumsum(RNG.normal(size=(400, 2)), axis=0) + 50 + 5 * np.sin(np.arange(400
 
 
 BASES_AND_TRANSFORMS = [("none", 0, "none"), ("last", 0, "none"), ("seasonal", 24, "none"), ("ets", 24, "none"),
+                        ("theta", 24, "none"), ("theta", 24, "log"),
                         ("ets", 0, "none"), ("seasonal", 24, "log"), ("ets", 24, "log")]  # fmt: skip
 
 
@@ -49,8 +50,8 @@ def test_streaming_feature_row_equals_the_last_row_of_features(base, period, tra
     full = fitted.features(Y, np.zeros((400, 0)), steps)
     t = 377
     y = fitted.encode(Y)
-    if base == "ets":
-        reference = np.array([ETSState(model, y[:t, k]).one_step() for k, model in enumerate(fitted.ets_models)])
+    if base in ("ets", "theta"):
+        reference = np.array([state.one_step() for state in fitted.base_states(y[:t])])
     else:
         reference = {"none": None, "last": y[t - 1], "seasonal": y[t - period]}[base]
     np.testing.assert_allclose(fitted.feature_row(y[t], reference, steps[t]), full[t], rtol=1e-6, atol=1e-6)
@@ -135,3 +136,19 @@ def test_theta_equals_statsmodels_and_beats_the_naive_on_a_trend():
     np.testing.assert_allclose(ours, ThetaModel(trend, period=1, deseasonalize=False).fit().forecast(6))
     future = 50 + 0.5 * np.arange(120, 126)
     assert np.abs(ours - future).mean() < np.abs(naive(trend, 6) - future).mean()
+
+
+def test_the_theta_filter_equals_statsmodels_and_steps_in_o1():
+    from statsmodels.tsa.forecasting.theta import ThetaModel
+
+    t = np.arange(120)
+    series = 100 + 0.5 * t + 10 * np.sin(2 * np.pi * t / 12) + RNG.normal(size=120)
+    model = Theta(12).fit(series[:100])
+    assert model.indices  # the seasonality test passed
+    reference = ThetaModel(series[:100], period=12, use_test=False, method="multiplicative").fit(use_mle=False)
+    np.testing.assert_allclose(model(series[:100], 18), reference.forecast(18), rtol=1e-5)
+    state = ThetaState(model, series[:60])
+    for value in series[60:110]:
+        state.update(value)
+    np.testing.assert_allclose(state.forecast(18), model.forecasts_at(series, np.array([110]), 18)[0], rtol=1e-9)
+    assert Theta.from_dict(model.to_dict()).to_dict() == model.to_dict()

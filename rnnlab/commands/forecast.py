@@ -88,13 +88,19 @@ def register(commands) -> None:
         default="on",
         help="search base, transform and lookback on validation (the ones you do not set; default on)",
     )
-    train.add_argument("--budget", type=float, default=180.0, help="seconds for --auto (default 180)")
+    train.add_argument("--budget", type=float, default=180.0,
+                       help="seconds for --auto (default 180), or of training for a global model")  # fmt: skip
     train.add_argument(
         "--ensemble",
         type=int,
         default=None,
         help="networks trained from different seeds, median forecast (default 6 with --auto, else 1)",
     )
+    panel = train.add_argument_group("many series, one model (a global network)")
+    panel.add_argument("--id", default=None, help="the column that names each series of a long table")
+    panel.add_argument("--wide", action="store_true", help="a wide table: every column but the time is a series")
+    panel.add_argument("--strict", action="store_true", help="refuse series too short, instead of skipping them")
+    panel.add_argument("--id-embedding", type=int, default=0, help="size of a learnt embedding of the series id")
     model = train.add_argument_group("model (each one you set is fixed; --auto searches the rest)")
     model.add_argument("--cell", choices=tuple(LAYERS), default=None, help="recurrent cell (default lstm)")
     model.add_argument("--hidden-size", type=int, default=None, help="size of h (default 64)")
@@ -144,12 +150,20 @@ def register(commands) -> None:
     predict.add_argument("--checkpoint", required=True, help="a run folder or its best.safetensors")
     _add_data(predict, with_columns=False)
     predict.add_argument("--output", default=None, help="CSV to write (default: print)")
+    predict.add_argument("--id", default=None, help="the id column of a long table (a global model)")
+    predict.add_argument("--series", default=None, help="only this series of a panel")
     predict.set_defaults(func=_predict)
 
     bench = sub.add_parser("benchmark", help="rnnlab's defaults beside the baselines on a suite of real series")
-    bench.add_argument("--suite", default="single", help="which suite (default single: 14 series, every frequency)")
+    bench.add_argument("--suite", default="single",
+                       help="single (14 series, every frequency) or a competition: m3-monthly, m3-yearly, "
+                            "m3-quarterly, m3-other, m1-*, tourism-* (default single)")  # fmt: skip
+    bench.add_argument("--compare-local", type=int, default=0,
+                       help="with a competition: also run the single-series defaults on this many series")  # fmt: skip
+    bench.add_argument("--ensemble", type=int, default=5, help="networks of the global model (default 5)")
     bench.add_argument("--series", type=_columns, default=(), help="only these series of the suite, comma-separated")
-    bench.add_argument("--budget", type=float, default=180.0, help="seconds of --auto per series (default 180)")
+    bench.add_argument("--budget", type=float, default=None,
+                       help="seconds of --auto per series (single: 180), of training (competitions: 600)")  # fmt: skip
     bench.add_argument("--run-dir", default=None, help="where the runs go (default runs/benchmark-<suite>-<time>)")
     bench.add_argument("--output", default=None, help="also write the table as CSV here")
     bench.set_defaults(func=_benchmark)
@@ -162,6 +176,8 @@ def _datasets(args: argparse.Namespace) -> None:
 
 
 def _train(args: argparse.Namespace) -> None:
+    if args.id is not None or args.wide:
+        return _train_panel(args)
     from rnnlab.tasks.forecast import DataOptions, SpanOptions, train_run
 
     given = {name: getattr(args, name) for name in MODEL_FLAGS if getattr(args, name) is not None}
@@ -170,36 +186,42 @@ def _train(args: argparse.Namespace) -> None:
     given["batch_size"] = args.batch_size
     if args.ensemble is not None:
         given["ensemble"] = args.ensemble
-    train_config = TrainConfig(
-        epochs=args.epochs,
-        lr=args.lr,
-        optimizer=args.optimizer,
-        weight_decay=args.weight_decay,
-        clip_norm=args.clip_norm,
-        patience=args.patience,
-        seed=args.seed,
-        checkpoint_seconds=args.checkpoint_seconds,
-        progress=not args.no_progress,
-    )
     name = args.data if args.data in BUILTINS else Path(args.data).stem
     run_dir = args.run_dir or f"runs/forecast-{name}-{datetime.now():%Y%m%d-%H%M%S}"
     options = DataOptions(args.data, args.target, args.time, args.covariates, args.fill)
-    spans = SpanOptions(
-        args.horizon, args.val_size, args.test_size, args.stride, args.cycles, args.period, args.mase_period
-    )
+    spans = SpanOptions(args.horizon, args.val_size, args.test_size, args.stride, args.cycles, args.period,
+                        args.mase_period)  # fmt: skip
     if args.budget <= 0:
         raise ValueError(f"--budget must be a positive number of seconds, got {args.budget}")
-    train_run(
-        options,
-        given,
-        train_config,
-        run_dir=run_dir,
-        spans=spans,
-        auto=args.auto == "on",
-        budget=args.budget,
-        ensemble=given.pop("ensemble", 6),
-        resume=args.resume,
-    )
+    train_run(options, given, _train_config(args), run_dir=run_dir, spans=spans, auto=args.auto == "on",
+              budget=args.budget, ensemble=given.pop("ensemble", 6), resume=args.resume)  # fmt: skip
+
+
+def _train_config(args: argparse.Namespace) -> TrainConfig:
+    return TrainConfig(
+        epochs=args.epochs, lr=args.lr, optimizer=args.optimizer, weight_decay=args.weight_decay,
+        clip_norm=args.clip_norm, patience=args.patience, seed=args.seed, checkpoint_seconds=args.checkpoint_seconds,
+        progress=not args.no_progress,
+    )  # fmt: skip
+
+
+def _train_panel(args: argparse.Namespace) -> None:
+    from rnnlab.tasks.forecast_global import GlobalOptions, train_panel_run
+
+    if args.id is not None and args.wide:
+        raise ValueError("give --id (a long table) or --wide (one column per series), not both")
+    if args.horizon is None:
+        raise ValueError("say how many steps to forecast with --horizon (every series is forecast that far)")
+    options = GlobalOptions(
+        cell=args.cell or "lstm", hidden_size=args.hidden_size or 64, lookback=args.lookback,
+        base=args.base or "theta", transform=args.transform, ensemble=args.ensemble or 5,
+        id_embedding=args.id_embedding, lr=args.lr if args.lr != TrainConfig().lr else 1e-3, budget=args.budget,
+        seed=args.seed,
+    )  # fmt: skip
+    run_dir = args.run_dir or f"runs/forecast-global-{Path(args.data).stem}-{datetime.now():%Y%m%d-%H%M%S}"
+    train_panel_run(args.data, options, id_column=args.id, target=args.target[0] if args.target else None,
+                    time_column=args.time, horizon=args.horizon, test_size=args.test_size, period=args.period,
+                    fill=args.fill, strict=args.strict, run_dir=run_dir)  # fmt: skip
 
 
 def _spans(args: argparse.Namespace):
@@ -215,13 +237,30 @@ def _evaluate(args: argparse.Namespace) -> None:
 
 
 def _predict(args: argparse.Namespace) -> None:
+    from rnnlab.checkpoint import load_checkpoint
+
+    _, meta = load_checkpoint(args.checkpoint)
+    if meta.get("task") == "forecast-global":
+        from rnnlab.tasks.forecast_global import predict_panel_run
+
+        predict_panel_run(args.checkpoint, args.data, id_column=args.id, target=None, time_column=None,
+                          series_id=args.series, fill=args.fill, output=args.output)  # fmt: skip
+        return
     from rnnlab.tasks.forecast import DataOptions, predict_run
 
     predict_run(args.checkpoint, DataOptions(args.data, fill=args.fill), args.output)
 
 
 def _benchmark(args: argparse.Namespace) -> None:
+    run_dir = args.run_dir or f"runs/benchmark-{args.suite}-{datetime.now():%Y%m%d-%H%M%S}"
+    if args.suite != "single":
+        from rnnlab.tasks.forecast_global import GlobalOptions, competition_run, local_versus_global
+
+        options = GlobalOptions(ensemble=args.ensemble, budget=args.budget or 600.0)
+        competition_run(args.suite, options, run_dir=run_dir)
+        if args.compare_local:
+            local_versus_global(args.suite, count=args.compare_local, budget=30.0, run_dir=Path(run_dir) / "local")
+        return
     from rnnlab.tasks.forecast_benchmark import benchmark_run
 
-    run_dir = args.run_dir or f"runs/benchmark-{args.suite}-{datetime.now():%Y%m%d-%H%M%S}"
-    benchmark_run(args.suite, series=args.series, budget=args.budget, run_dir=run_dir, output=args.output)
+    benchmark_run(args.suite, series=args.series, budget=args.budget or 180.0, run_dir=run_dir, output=args.output)

@@ -12,7 +12,9 @@ forecasts a *change from a base* rather than raw values (``base``):
   ES-RNN hybrid did;
 - ``"ets"``: the residual of the ETS(A,Ad,A) forecast made at the origin, ``z = (y_{o+h} - ŷ^{ETS}_{o+h|o}) / s``,
   with ETS's parameters fitted on the training part (:class:`~rnnlab.baselines.ETS`). A network that predicts zero
-  *is* ETS; it learns the correction.
+  *is* ETS; it learns the correction;
+- ``"theta"``: the same with the Theta method (:class:`~rnnlab.baselines.Theta`: seasonal adjustment when the M4 test
+  finds seasonality, SES plus half the least-squares drift), the M3 competition's winner.
 
 Inputs per time step ``t`` of a window: the same change channel (``y_t`` standardised, ``y_t - y_{t-1}``,
 ``y_t - y_{t-m}`` or ETS's one-step error ``y_t - ŷ_{t|t-1}``, scaled), the standardised level of ``y_t`` (for every
@@ -28,10 +30,10 @@ from dataclasses import dataclass, field, fields
 
 import numpy as np
 
-from rnnlab.baselines import ETS
+from rnnlab.baselines import ETS, ETSState, Theta, ThetaState
 from rnnlab.errors import RnnlabError
 
-BASES = ("none", "last", "seasonal", "ets")
+BASES = ("none", "last", "seasonal", "ets", "theta")
 TRANSFORMS = ("none", "log")
 
 
@@ -57,7 +59,7 @@ class SeriesTransform:
     covariate_mean: list[float]  # (C,)
     covariate_scale: list[float]  # (C,)
     transform: str = "none"  # 'none' or 'log'
-    ets: list[dict] = field(default_factory=list)  # per target, the fitted ETS of base 'ets'
+    ets: list[dict] = field(default_factory=list)  # per target, the fitted ETS (base 'ets') or Theta ('theta')
 
     @classmethod
     def fit(
@@ -88,8 +90,12 @@ class SeriesTransform:
             change_scale = _scale(np.diff(y, axis=0), centred=False)
         elif base == "seasonal":
             change_scale = _scale(y[period:] - y[:-period], centred=False)
-        elif base == "ets":
-            models = [ETS(period or None).fit(y[:, k]) for k in range(y.shape[1])]
+        elif base in ("ets", "theta"):
+            if base == "ets":
+                models = [ETS(period or None).fit(y[:, k]) for k in range(y.shape[1])]
+            else:  # on log values the seasonal adjustment is additive
+                models = [Theta(period).fit(y[:, k], multiplicative=transform == "none" and bool(y[:, k].min() > 0))
+                          for k in range(y.shape[1])]  # fmt: skip
             ets = [m.to_dict() for m in models]
             errors = np.stack([y[:, k] - _one_step(m, y[:, k]) for k, m in enumerate(models)], axis=1)
             change_scale = _scale(errors, centred=False)
@@ -97,7 +103,7 @@ class SeriesTransform:
             change_scale = level_scale
         return cls(
             base=base,
-            period=int(period) if base in ("seasonal", "ets") else 0,
+            period=int(period) if base in ("seasonal", "ets", "theta") else 0,
             cycles=tuple(float(c) for c in cycles),
             level_mean=y.mean(axis=0).tolist(),
             level_scale=level_scale.tolist(),
@@ -116,13 +122,19 @@ class SeriesTransform:
         return cls(**{**data, "cycles": tuple(data["cycles"])})
 
     @functools.cached_property
-    def ets_models(self) -> list[ETS]:
-        return [ETS.from_dict(d) for d in self.ets]
+    def ets_models(self) -> list[ETS | Theta]:
+        """The fitted statistical base of each target ('ets' or 'theta'; empty for the other bases)."""
+        return [(ETS if self.base == "ets" else Theta).from_dict(d) for d in self.ets]
+
+    def base_states(self, encoded: np.ndarray) -> list[ETSState | ThetaState]:
+        """For streaming: each target's statistical base after the encoded history ``(N, K)``."""
+        state = ETSState if self.base == "ets" else ThetaState
+        return [state(model, encoded[:, k]) for k, model in enumerate(self.ets_models)]
 
     @property
     def warmup(self) -> int:
         """Steps of history before the first row that has features (the change channel looks back)."""
-        return {"none": 0, "last": 1, "seasonal": self.period, "ets": 0}[self.base]
+        return {"none": 0, "last": 1, "seasonal": self.period, "ets": 0, "theta": 2}[self.base]
 
     def input_size(self, n_targets: int, n_covariates: int) -> int:
         levels = n_targets if self.base != "none" else 0
@@ -155,7 +167,7 @@ class SeriesTransform:
             channel[1:] = (y[1:] - y[:-1]) / change
         elif self.base == "seasonal":
             channel[self.period :] = (y[self.period :] - y[: -self.period]) / change
-        elif self.base == "ets":
+        elif self.base in ("ets", "theta"):
             for k, model in enumerate(self.ets_models):
                 channel[:, k] = (y[:, k] - _one_step(model, y[:, k])) / change[k]
         else:
@@ -223,7 +235,7 @@ class SeriesTransform:
             return np.repeat(y[origins - 1][:, None, :], horizon, axis=1)
         if self.base == "seasonal":  # the last season, repeated as often as the horizon needs
             return y[origins[:, None] - self.period + steps[None, :] % self.period]
-        if self.base == "ets":
+        if self.base in ("ets", "theta"):
             return np.stack([m.forecasts_at(y[:, k], origins, horizon) for k, m in enumerate(self.ets_models)], -1)
         return np.broadcast_to(np.asarray(self.level_mean), (len(origins), horizon, y.shape[1]))
 
@@ -235,8 +247,10 @@ def _encode(values: np.ndarray, transform: str) -> np.ndarray:
     return values
 
 
-def _one_step(model: ETS, y: np.ndarray) -> np.ndarray:
-    """ETS's one-step forecasts ``ŷ_{t|t-1}`` ``(N,)`` of every value of ``y`` ``(N,)``."""
+def _one_step(model: ETS | Theta, y: np.ndarray) -> np.ndarray:
+    """The statistical base's one-step forecasts ``ŷ_{t|t-1}`` ``(N,)`` of every value of ``y`` ``(N,)``."""
+    if isinstance(model, Theta):
+        return model.one_step(y)
     level, trend, season = model.states(y)
     phi = (model.params or {}).get("damping_trend", 1.0)
     return level[:-1] + phi * trend[:-1] + season[: len(y)]

@@ -23,7 +23,6 @@ import pandas as pd
 import torch
 from torch import Tensor, nn
 
-from rnnlab.baselines import ETSState
 from rnnlab.checkpoint import load_checkpoint, save_checkpoint, strip_prefix, with_prefix
 from rnnlab.data.covariates import CovariateEncoder
 from rnnlab.data.series import Series, SeriesSpec, prepare_series, split_points
@@ -225,8 +224,8 @@ class Forecaster:
         config = self.config
         if config.strategy == "recursive" and spec.covariates:
             raise RnnlabError("strategy 'recursive' feeds its own forecasts back; covariates have no future values")
-        if config.strategy == "recursive" and config.base == "ets":
-            raise RnnlabError("base 'ets' works with strategy 'direct' only")
+        if config.strategy == "recursive" and config.base in ("ets", "theta"):
+            raise RnnlabError(f"base '{config.base}' works with strategy 'direct' only")
         if config.base == "seasonal" and config.period < 1:
             raise RnnlabError("base 'seasonal' needs the seasonal period: pass --period M (e.g. 336 for weekly)")
 
@@ -412,7 +411,7 @@ class Forecaster:
             warmup = max(transform.warmup, 1)
             streams.append({
                 "stepper": stepper, "tail": collections.deque(encoded[len(encoded) - warmup :], maxlen=warmup),
-                "ets": [ETSState(m, encoded[:, k]) for k, m in enumerate(transform.ets_models)],
+                "ets": transform.base_states(encoded),
                 "head": (member.net.head.weight.detach().numpy(), member.net.head.bias.detach().numpy()),
             })  # fmt: skip
         self._stream = {"members": streams, "step": int(data.steps[-1])}
@@ -435,7 +434,7 @@ class Forecaster:
             for member, stream in zip(self.members, self._stream["members"]):
                 transform, tail = member.transform, stream["tail"]
                 value = transform.encode(raw)
-                if transform.base == "ets":
+                if transform.base in ("ets", "theta"):
                     reference = np.array([state.one_step() for state in stream["ets"]])
                     for state, v in zip(stream["ets"], value):
                         state.update(float(v))
@@ -452,7 +451,7 @@ class Forecaster:
         for member, stream in zip(self.members, self._stream["members"]):
             transform, (weight, bias) = member.transform, stream["head"]
             z = (weight @ stream["stepper"].h[-1] + bias).reshape(horizon, -1)  # (H, K)
-            if transform.base == "ets":
+            if transform.base in ("ets", "theta"):
                 base = np.stack([state.forecast(horizon) for state in stream["ets"]], axis=1)  # (H, K)
             else:
                 tail = np.array(stream["tail"]).reshape(-1, len(self.spec.targets))  # the last `warmup` values

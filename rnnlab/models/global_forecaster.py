@@ -27,20 +27,13 @@ import torch
 from torch import Tensor, nn
 
 from rnnlab.checkpoint import load_checkpoint, save_checkpoint, strip_prefix, with_prefix
+from rnnlab.data.panel import PanelSeries
 from rnnlab.data.windows import SeriesTransform
 from rnnlab.errors import RnnlabError
 from rnnlab.models.forecaster import LAYERS, ForecastConfig
 from rnnlab.train import FitResult, TrainConfig, fit
 
 TASK = "forecast-global"
-
-
-@dataclass(frozen=True)
-class PanelSeries:
-    """One series of a panel: its id and values ``(n,)`` (float64, no missing values)."""
-
-    id: str
-    values: np.ndarray
 
 
 class GlobalNet(nn.Module):
@@ -107,6 +100,9 @@ class GlobalConfig:
     id_embedding: int = 0  # size of the series-id embedding (0: none)
     batches: int = 100  # batches per epoch
     min_context: int = 4  # a window needs at least this many real (not padded) steps
+    recent: float = 0.0  # draw windows only from each series' last `recent` horizons (N-BEATS' L_H); 0: all
+    level: str = "relative"  # the level input: relative to the window's last value, 'absolute' or 'none'
+    shared_scale: bool = False  # one change scale for every series (with log values: errors become relative ones)
 
 
 class GlobalForecaster:
@@ -116,6 +112,7 @@ class GlobalForecaster:
         self.config, self.train_config, self.options = config, train_config, options
         self.transforms: list[SeriesTransform] = []
         self.ids: list[str] = []
+        self.columns: dict[str, str | None] = {}  # how the training table was read: id, target and time columns
         self.nets: list[GlobalNet] = []
         self.results: list[FitResult] = []
 
@@ -130,6 +127,10 @@ class GlobalForecaster:
             transform = config.transform if (config.transform == "none" or values.min() > 0) else "none"
             transforms.append(SeriesTransform.fit(values, np.zeros((len(values), 0)), base=base, period=period,
                                                   cycles=(), transform=transform))  # fmt: skip
+        if self.options.shared_scale:
+            common = float(np.median([t.change_scale[0] for t in transforms]))
+            for t in transforms:
+                t.change_scale = [common]
         return transforms
 
     def _rows(self, transform: SeriesTransform, values: np.ndarray) -> np.ndarray:
@@ -138,6 +139,8 @@ class GlobalForecaster:
         features = transform.features(values[:, None], np.zeros((len(values), 0)), np.arange(len(values)))
         if features.shape[1] == 1:  # base 'none' has no level channel: add a zero one so every series has the same
             features = np.concatenate([features, np.zeros_like(features)], axis=1)
+        if self.options.level == "none":
+            features[:, 1] = 0.0
         padding = ~np.isfinite(features).all(axis=1)
         features = np.nan_to_num(features, nan=0.0)
         return np.concatenate([features, padding[:, None].astype(np.float32)], axis=1)
@@ -150,6 +153,8 @@ class GlobalForecaster:
         padded[:lookback, -1] = 1.0
         window_index = origins[:, None] + np.arange(lookback)[None, :]  # rows o-L … o-1, shifted by the padding
         x = padded[window_index]  # (O, L, F+1)
+        if self.options.level == "relative":  # the level seen from the window's end: the same whatever the trend did
+            x[:, :, 1] = (x[:, :, 1] - x[:, -1:, 1]) * (1 - x[:, :, -1])
         y = transform.targets(values[:, None], origins, self.config.horizon)[..., 0] if with_targets else None
         return x, y
 
@@ -159,6 +164,8 @@ class GlobalForecaster:
         for index, (item, transform) in enumerate(zip(panel, transforms)):
             values = item.values if end is None else item.values[: len(item.values) - end]
             first = transform.warmup + self.options.min_context
+            if self.options.recent:  # only the end of each series: M-competition series change their behaviour
+                first = max(first, len(values) - horizon - round(self.options.recent * horizon))
             origins = np.arange(first, len(values) - horizon + 1)
             if len(origins) == 0:
                 continue
@@ -218,6 +225,7 @@ class GlobalForecaster:
         log(f"early stopping chose {epochs} epochs; training {self.config.ensemble} networks on all the data")
         self.transforms = self._fit_transforms(panel)
         full = self._collect(panel, self.transforms, end=None)
+        val = self._validation(panel, self.transforms)  # the same windows in the new transforms' units
         self.nets, self.results = [], []
         for member in range(self.config.ensemble):
             left = budget - (time.perf_counter() - start) if budget else 0
@@ -266,8 +274,9 @@ class GlobalForecaster:
         tensors = {}
         for i, net in enumerate(self.nets):
             tensors |= with_prefix(f"member{i}", net.state_dict())
-        meta = self._metadata() | {"members": len(self.nets), "input_size": self.nets[0].rnn.input_size
-                                   - self.options.id_embedding, "transforms": [t.to_dict() for t in self.transforms],
+        input_size = self.nets[0].rnn.input_size - self.options.id_embedding
+        meta = self._metadata() | {"members": len(self.nets), "columns": self.columns, "input_size": input_size,
+                                   "transforms": [t.to_dict() for t in self.transforms],
                                    "train_config": asdict(self.train_config)}  # fmt: skip
         save_checkpoint(path, tensors, meta)
 
@@ -278,6 +287,7 @@ class GlobalForecaster:
             config = ForecastConfig(**{**meta["config"], "cycles": tuple(meta["config"]["cycles"])})
             forecaster = cls(config, TrainConfig(**meta["train_config"]), GlobalConfig(**meta["options"]))
             forecaster.ids = list(meta["ids"])
+            forecaster.columns = dict(meta.get("columns", {}))
             forecaster.transforms = [SeriesTransform.from_dict(t) for t in meta["transforms"]]
             for i in range(int(meta["members"])):
                 net = forecaster._net(int(meta["input_size"]))
