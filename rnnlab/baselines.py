@@ -71,8 +71,8 @@ class ETS:
 
     def fit(self, history: np.ndarray) -> ETS:
         history = np.asarray(history, dtype=np.float64)
-        if self.period and (self.period < 2 or len(history) < 2 * self.period + 2):
-            self.period = None
+        if self.period and (self.period < 2 or len(history) < max(2 * self.period + 2, 10 + 2 * (self.period // 2))):
+            self.period = None  # too short for a seasonal model (statsmodels' heuristic start needs this much)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             fitted = self._model(history).fit()

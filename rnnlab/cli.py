@@ -1,7 +1,8 @@
 """The ``rnnlab`` command: parse arguments, call the library, print. No logic of its own.
 
-Errors from bad input (``ValueError``, :class:`~rnnlab.errors.RnnlabError`, missing files) are printed as one line
-``rnnlab: error: ...`` with exit status 2; ``--debug`` shows the traceback instead.
+Errors from bad input (``ValueError``, :class:`~rnnlab.errors.RnnlabError`, a bad option, and any ``OSError`` on the
+user's paths: missing, unreadable, read-only, a full disk) are printed as one line ``rnnlab: error: ...`` with exit
+status 2; ``--debug`` shows the traceback instead.
 """
 
 from __future__ import annotations
@@ -13,11 +14,26 @@ import sys
 from rnnlab.commands import basics, classify, forecast, inspect, text, translate
 from rnnlab.errors import RnnlabError
 
-USER_ERRORS = (RnnlabError, ValueError, FileNotFoundError, IsADirectoryError, PermissionError)
+USER_ERRORS = (RnnlabError, ValueError, OSError)
+
+
+class Parser(argparse.ArgumentParser):
+    """argparse, with its errors as one line (the usage is one ``--help`` away)."""
+
+    def error(self, message: str):
+        self.exit(2, f"rnnlab: error: {self.prog.removeprefix('rnnlab').strip() or 'rnnlab'}: {message}\n")
+
+
+def describe(exc: BaseException) -> str:
+    """One line for an error: an ``OSError`` names the path and the cause (``No space left on device``)."""
+    if isinstance(exc, OSError) and not isinstance(exc, RnnlabError) and exc.strerror:
+        where = f" {exc.filename}" if exc.filename else ""
+        return f"cannot use{where}: {exc.strerror}"
+    return str(exc).splitlines()[0] if str(exc).strip() else type(exc).__name__
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="rnnlab", description="Recurrent neural networks you can see inside.")
+    parser = Parser(prog="rnnlab", description="Recurrent neural networks you can see inside.")
     parser.add_argument("--debug", action="store_true", help="show tracebacks instead of one-line errors")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
@@ -33,10 +49,11 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     argv = sys.argv[1:] if argv is None else list(argv)
-    args = parser.parse_args(argv)
-    nproc = getattr(args, "nproc", 1) or 1
-    if nproc < 1:
-        parser.error(f"--nproc must be at least 1, got {nproc}")
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as stop:  # a bad option (one line on stderr already), or --help
+        return int(stop.code or 0)
+    nproc = getattr(args, "nproc", 1)
     if nproc > 1 and "WORLD_SIZE" not in os.environ:  # start the processes; each runs this command again
         from rnnlab.distributed import relaunch
 
@@ -48,19 +65,18 @@ def main(argv: list[str] | None = None) -> int:
             sys.stdout = open(os.devnull, "w")  # noqa: SIM115
     try:
         args.func(args)
-    except USER_ERRORS as exc:
-        if args.debug:
-            raise
-        message = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        print(f"rnnlab: error: {message}", file=sys.stderr)
-        return 2
-    except KeyboardInterrupt:
-        print("rnnlab: interrupted", file=sys.stderr)
-        return 130
     except BrokenPipeError:  # the reader went away (rnnlab text generate | head): stop quietly, as cat does
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())  # so that the final flush at exit does not raise again
         return 1
+    except USER_ERRORS as exc:
+        if args.debug:
+            raise
+        print(f"rnnlab: error: {describe(exc)}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("rnnlab: interrupted", file=sys.stderr)
+        return 130
     return 0
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import os
 
 import pytest
@@ -24,10 +25,10 @@ def test_a_failed_write_leaves_the_old_file_whole_and_no_temporary(tmp_path, mon
     save_checkpoint(path, {"w": torch.ones(2)}, {"task": "forecast", "version": "old"})
 
     def broken_replace(src, dst):
-        raise OSError("disk full")
+        raise OSError(errno.ENOSPC, "No space left on device")
 
     monkeypatch.setattr(os, "replace", broken_replace)
-    with pytest.raises(OSError):
+    with pytest.raises(RnnlabError, match=r"cannot write .*best\.safetensors: No space left on device"):
         save_checkpoint(path, {"w": torch.zeros(2)}, {"task": "forecast", "version": "new"})
     monkeypatch.undo()
     _, meta = load_checkpoint(path)

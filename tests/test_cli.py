@@ -30,7 +30,7 @@ def test_summary_command_prints_the_table(capsys):
 def test_bad_size_is_a_one_line_error_without_traceback(capsys):
     assert main(["summary", "--hidden-size", "-3"]) == 2
     err = capsys.readouterr().err
-    assert err.strip() == "rnnlab: error: hidden_size must be a positive integer, got -3"
+    assert err.strip() == "rnnlab: error: summary: argument --hidden-size: must be a whole number ≥ 1, got -3"
 
 
 def test_console_script_reports_errors_in_one_line_and_exits_non_zero():
@@ -38,12 +38,27 @@ def test_console_script_reports_errors_in_one_line_and_exits_non_zero():
         [sys.executable, "-m", "rnnlab.cli", "summary", "--num-layers", "0"], capture_output=True, text=True
     )
     assert result.returncode == 2
-    assert result.stderr.strip().splitlines() == ["rnnlab: error: num_layers must be a positive integer, got 0"]
+    assert result.stderr.strip().splitlines() == [
+        "rnnlab: error: summary: argument --num-layers: must be a whole number ≥ 1, got 0"
+    ]
 
 
 def test_debug_flag_shows_the_traceback():
     result = subprocess.run(
-        [sys.executable, "-m", "rnnlab.cli", "--debug", "summary", "--num-layers", "0"], capture_output=True, text=True
+        [
+            sys.executable,
+            "-m",
+            "rnnlab.cli",
+            "--debug",
+            "forecast",
+            "predict",
+            "--checkpoint",
+            "no/such/run",
+            "--data",
+            "sine",
+        ],
+        capture_output=True,
+        text=True,  # fmt: skip
     )
     assert result.returncode != 0
     assert "Traceback" in result.stderr

@@ -73,8 +73,8 @@ def test_bad_sampling_input_gets_one_line_errors(trained, capsys):
     capsys.readouterr()
     code, out, err = run(capsys, "text", "generate", "--checkpoint", str(run_dir), "--prime", "Zebra")
     assert code == 2 and "never saw: 'Z'" in err and out == ""
-    for option, value, message in (("--temperature", "0", "temperature must be > 0"),
-                                   ("--temperature", "-1", "temperature must be > 0"),
+    for option, value, message in (("--temperature", "0", "argument --temperature: must be a number > 0, got 0"),
+                                   ("--temperature", "-1", "argument --temperature: must be a number > 0, got -1"),
                                    ("--top-k", "-2", "top-k"), ("--length", "0", "length")):  # fmt: skip
         code, _, err = run(capsys, "text", "generate", "--checkpoint", str(run_dir), option, value)
         assert code == 2 and message in err and len(err.strip().splitlines()) == 1, err

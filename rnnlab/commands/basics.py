@@ -4,23 +4,25 @@ from __future__ import annotations
 
 import argparse
 
+from rnnlab.commands.common import COUNT, POSITIVE
+
 
 def register(commands) -> None:
     demo = commands.add_parser("demo", help="LSTM, GRU and RNN forecasters on the electricity series (~1 minute)")
     demo.add_argument("--run-dir", default="runs/demo", help="where the runs go (default runs/demo)")
-    demo.add_argument("--epochs", type=int, default=30, help="at most this many epochs per model (default 30)")
+    demo.add_argument("--epochs", type=POSITIVE, default=30, help="at most this many epochs per model (default 30)")
     demo.set_defaults(func=_demo)
 
     tour = commands.add_parser("tour", help="a tour of the cells, layers and the NumPy oracle (seconds)")
     tour.add_argument("--quick", action="store_true", help="smaller sizes (used by the tests)")
-    tour.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    tour.add_argument("--seed", type=COUNT, default=0, help="random seed (default 0)")
     tour.set_defaults(func=_tour)
 
     summ = commands.add_parser("summary", help="print the parameter table of a recurrent layer")
     summ.add_argument("--cell", choices=("rnn", "lstm", "gru"), default="lstm", help="cell type (default lstm)")
-    summ.add_argument("--input-size", type=int, default=1, help="features per time step (default 1)")
-    summ.add_argument("--hidden-size", type=int, default=10, help="size of h (default 10)")
-    summ.add_argument("--num-layers", type=int, default=1, help="stacked layers (default 1)")
+    summ.add_argument("--input-size", type=POSITIVE, default=1, help="features per time step (default 1)")
+    summ.add_argument("--hidden-size", type=POSITIVE, default=10, help="size of h (default 10)")
+    summ.add_argument("--num-layers", type=POSITIVE, default=1, help="stacked layers (default 1)")
     summ.add_argument("--bidirectional", action="store_true", help="add a time-reversed pass per layer")
     summ.add_argument("--nonlinearity", choices=("tanh", "relu"), default="tanh", help="for --cell rnn")
     summ.set_defaults(func=_summary)

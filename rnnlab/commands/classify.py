@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from datetime import datetime
 
-from rnnlab.commands.common import add_training_options
+from rnnlab.commands.common import COUNT, FRACTION, POSITIVE, PROBABILITY, RATE, add_training_options
 
 
 def _class_files(text: str) -> dict[str, str]:
@@ -36,21 +36,21 @@ def register(commands) -> None:
     train.add_argument("--class-weights", choices=("none", "balanced"), default="none",
                        help="weigh the loss by inverse class frequency (for imbalanced labels)")  # fmt: skip
     train.add_argument("--cell", choices=("lstm", "gru", "rnn"), default="lstm")
-    train.add_argument("--hidden-size", type=int, default=64, help="per direction (default 64)")
-    train.add_argument("--layers", type=int, default=1)
+    train.add_argument("--hidden-size", type=POSITIVE, default=64, help="per direction (default 64)")
+    train.add_argument("--layers", type=POSITIVE, default=1)
     train.add_argument("--unidirectional", action="store_true", help="read left to right only")
     train.add_argument("--pooling", choices=("last", "mean", "max", "meanmax"), default="meanmax")
-    train.add_argument("--embedding-dim", type=int, default=128)
-    train.add_argument("--dropout", type=float, default=None, help="default 0.4 for texts, 0.2 for --builtin")
-    train.add_argument("--epochs", type=int, default=None, help="at most (default 12 for texts, 60 for --builtin)")
-    train.add_argument("--lr", type=float, default=3e-3)
-    train.add_argument("--patience", type=int, default=None,
+    train.add_argument("--embedding-dim", type=POSITIVE, default=128)
+    train.add_argument("--dropout", type=PROBABILITY, default=None, help="default 0.4 for texts, 0.2 for --builtin")
+    train.add_argument("--epochs", type=POSITIVE, default=None, help="at most (default 12 for texts, 60 for --builtin)")
+    train.add_argument("--lr", type=RATE, default=3e-3)
+    train.add_argument("--patience", type=POSITIVE, default=None,
                        help="epochs without a better validation accuracy (4 for texts, 15 for --builtin)")  # fmt: skip
-    train.add_argument("--seed", type=int, default=0)
-    train.add_argument("--ensemble", type=int, default=1,
+    train.add_argument("--seed", type=COUNT, default=0)
+    train.add_argument("--ensemble", type=POSITIVE, default=1,
                        help="train this many members from consecutive seeds and average them (texts)")  # fmt: skip
-    train.add_argument("--test-fraction", type=float, default=0.1)
-    train.add_argument("--val-fraction", type=float, default=None,
+    train.add_argument("--test-fraction", type=FRACTION, default=0.1)
+    train.add_argument("--val-fraction", type=FRACTION, default=None,
                        help="share of the training part for early stopping (texts 0.1, --builtin 0.2)")  # fmt: skip
     train.add_argument("--run-dir", default=None, help="default runs/classify-<time>")
     train.add_argument("--no-progress", action="store_true")

@@ -6,7 +6,7 @@ import argparse
 from datetime import datetime
 from pathlib import Path
 
-from rnnlab.commands.common import add_training_options
+from rnnlab.commands.common import COUNT, NONNEGATIVE, POSITIVE, PROBABILITY, RATE, add_training_options
 from rnnlab.data.datasets import BUILTINS
 from rnnlab.data.windows import BASES, TRANSFORMS
 from rnnlab.models.forecaster import LAYERS
@@ -57,11 +57,13 @@ def _add_data(parser: argparse.ArgumentParser, *, with_columns: bool = True) -> 
 
 
 def _add_evaluation(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--val-size", type=int, default=None, help="validation points before the test span")
-    parser.add_argument("--test-size", type=int, default=None, help="points at the end held out for the test")
-    parser.add_argument("--stride", type=int, default=None, help="steps between test origins (default: ~12 origins)")
+    parser.add_argument("--val-size", type=COUNT, default=None, help="validation points before the test span")
+    parser.add_argument("--test-size", type=COUNT, default=None, help="points at the end held out for the test")
     parser.add_argument(
-        "--mase-period", type=int, default=None, help="m of the MASE scale (default: the shortest inferred period)"
+        "--stride", type=POSITIVE, default=None, help="steps between test origins (default: ~12 origins)"
+    )
+    parser.add_argument(
+        "--mase-period", type=POSITIVE, default=None, help="m of the MASE scale (default: the shortest inferred period)"
     )
 
 
@@ -78,7 +80,7 @@ def register(commands) -> None:
     _add_data(train)
     train.add_argument(
         "--horizon",
-        type=int,
+        type=POSITIVE,
         default=None,
         help="steps to forecast (default: from the frequency, e.g. 24 for hourly, 12 for monthly)",
     )
@@ -88,11 +90,11 @@ def register(commands) -> None:
         default="on",
         help="search base, transform and lookback on validation (the ones you do not set; default on)",
     )
-    train.add_argument("--budget", type=float, default=180.0,
+    train.add_argument("--budget", type=RATE, default=180.0,
                        help="seconds for --auto (default 180), or of training for a global model")  # fmt: skip
     train.add_argument(
         "--ensemble",
-        type=int,
+        type=POSITIVE,
         default=None,
         help="networks trained from different seeds, median forecast (default 6 with --auto, else 1)",
     )
@@ -100,13 +102,13 @@ def register(commands) -> None:
     panel.add_argument("--id", default=None, help="the column that names each series of a long table")
     panel.add_argument("--wide", action="store_true", help="a wide table: every column but the time is a series")
     panel.add_argument("--strict", action="store_true", help="refuse series too short, instead of skipping them")
-    panel.add_argument("--id-embedding", type=int, default=0, help="size of a learnt embedding of the series id")
+    panel.add_argument("--id-embedding", type=COUNT, default=0, help="size of a learnt embedding of the series id")
     model = train.add_argument_group("model (each one you set is fixed; --auto searches the rest)")
     model.add_argument("--cell", choices=tuple(LAYERS), default=None, help="recurrent cell (default lstm)")
-    model.add_argument("--hidden-size", type=int, default=None, help="size of h (default 64)")
-    model.add_argument("--layers", type=int, default=None, help="stacked layers (default 1)")
-    model.add_argument("--dropout", type=float, default=None, help="dropout between stacked layers")
-    model.add_argument("--lookback", type=int, default=None, help="steps of history read (default: 2 periods)")
+    model.add_argument("--hidden-size", type=POSITIVE, default=None, help="size of h (default 64)")
+    model.add_argument("--layers", type=POSITIVE, default=None, help="stacked layers (default 1)")
+    model.add_argument("--dropout", type=PROBABILITY, default=None, help="dropout between stacked layers")
+    model.add_argument("--lookback", type=POSITIVE, default=None, help="steps of history read (default: 2 periods)")
     model.add_argument(
         "--base",
         choices=BASES,
@@ -116,7 +118,7 @@ def register(commands) -> None:
     model.add_argument("--transform", choices=TRANSFORMS, default=None, help="log for multiplicative seasonality")
     model.add_argument("--strategy", choices=("direct", "recursive"), default=None, help="multi-step strategy")
     model.add_argument("--loss", choices=("mae", "mse"), default=None, help="training loss (default mae)")
-    model.add_argument("--period", type=int, default=None, help="seasonal period m (default: inferred)")
+    model.add_argument("--period", type=POSITIVE, default=None, help="seasonal period m (default: inferred)")
     model.add_argument(
         "--cycles",
         type=_periods,
@@ -124,17 +126,17 @@ def register(commands) -> None:
         help="seasonal periods in steps, e.g. 48,336 (default: inferred from the data)",
     )
     trainer = TrainConfig()
-    train.add_argument("--epochs", type=int, default=30, help="at most this many epochs (default 30)")
-    train.add_argument("--batch-size", type=int, default=64, help="windows per batch (default 64)")
-    train.add_argument("--lr", type=float, default=trainer.lr, help="learning rate (default 2e-3)")
+    train.add_argument("--epochs", type=POSITIVE, default=30, help="at most this many epochs (default 30)")
+    train.add_argument("--batch-size", type=POSITIVE, default=64, help="windows per batch (default 64)")
+    train.add_argument("--lr", type=RATE, default=trainer.lr, help="learning rate (default 2e-3)")
     train.add_argument("--optimizer", choices=("adam", "adamw"), default="adam")
-    train.add_argument("--weight-decay", type=float, default=0.0)
-    train.add_argument("--clip-norm", type=float, default=trainer.clip_norm, help="gradient clipping (0: off)")
-    train.add_argument("--patience", type=int, default=trainer.patience, help="early stopping patience in epochs")
-    train.add_argument("--seed", type=int, default=0)
+    train.add_argument("--weight-decay", type=NONNEGATIVE, default=0.0)
+    train.add_argument("--clip-norm", type=NONNEGATIVE, default=trainer.clip_norm, help="gradient clipping (0: off)")
+    train.add_argument("--patience", type=POSITIVE, default=trainer.patience, help="early stopping patience in epochs")
+    train.add_argument("--seed", type=COUNT, default=0)
     train.add_argument("--run-dir", default=None, help="run folder (default runs/forecast-<data>-<time>)")
     train.add_argument("--resume", action="store_true", help="continue the run in --run-dir")
-    train.add_argument("--checkpoint-seconds", type=float, default=60.0, help="save last.safetensors this often")
+    train.add_argument("--checkpoint-seconds", type=NONNEGATIVE, default=60.0, help="save last.safetensors this often")
     train.add_argument("--no-progress", action="store_true", help="no progress bar")
     _add_evaluation(train)
     add_training_options(train)
@@ -158,14 +160,15 @@ def register(commands) -> None:
     bench.add_argument("--suite", default="single",
                        help="single (14 series, every frequency) or a competition: m3-monthly, m3-yearly, "
                             "m3-quarterly, m3-other, m1-*, tourism-* (default single)")  # fmt: skip
-    bench.add_argument("--compare-local", type=int, default=0,
+    bench.add_argument("--compare-local", type=COUNT, default=0,
                        help="with a competition: also run the single-series defaults on this many series")  # fmt: skip
-    bench.add_argument("--ensemble", type=int, default=5, help="networks of the global model (default 5)")
+    bench.add_argument("--ensemble", type=POSITIVE, default=5, help="networks of the global model (default 5)")
     bench.add_argument("--series", type=_columns, default=(), help="only these series of the suite, comma-separated")
-    bench.add_argument("--budget", type=float, default=None,
+    bench.add_argument("--budget", type=RATE, default=None,
                        help="seconds of --auto per series (single: 180), of training (competitions: 600)")  # fmt: skip
     bench.add_argument("--run-dir", default=None, help="where the runs go (default runs/benchmark-<suite>-<time>)")
     bench.add_argument("--output", default=None, help="also write the table as CSV here")
+    add_training_options(bench)
     bench.set_defaults(func=_benchmark)
 
 
@@ -257,9 +260,10 @@ def _benchmark(args: argparse.Namespace) -> None:
         from rnnlab.tasks.forecast_global import GlobalOptions, competition_run, local_versus_global
 
         options = GlobalOptions(ensemble=args.ensemble, budget=args.budget or 600.0)
-        competition_run(args.suite, options, run_dir=run_dir)
+        rows, forecasts = competition_run(args.suite, options, run_dir=run_dir)
         if args.compare_local:
-            local_versus_global(args.suite, count=args.compare_local, budget=30.0, run_dir=Path(run_dir) / "local")
+            local_versus_global(args.suite, forecasts[rows[0]["method"]], count=args.compare_local, budget=30.0,
+                                run_dir=Path(run_dir) / "local")  # fmt: skip
         return
     from rnnlab.tasks.forecast_benchmark import benchmark_run
 

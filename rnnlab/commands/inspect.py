@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 from datetime import datetime
 
+from rnnlab.commands.common import COUNT, POSITIVE, RATE
+
 
 def _ints(text: str) -> tuple[int, ...]:
     try:
@@ -25,7 +27,9 @@ def register(commands) -> None:
     inspect = commands.add_parser("inspect", help="gate heatmaps, hidden states and gradient flow of one input")
     inspect.add_argument("--checkpoint", default=None, help="a trained model (best.safetensors of a forecast run)")
     inspect.add_argument("--cell", choices=("rnn", "lstm", "gru"), default=None, help="or an untrained cell")
-    inspect.add_argument("--hidden-size", type=int, default=32, help="hidden size of the untrained cell (default 32)")
+    inspect.add_argument(
+        "--hidden-size", type=POSITIVE, default=32, help="hidden size of the untrained cell (default 32)"
+    )
     inspect.add_argument("--text", default=None, help="a text, one character per step (untrained cell)")
     inspect.add_argument("--data", default=None, help="a CSV or built-in series: its last window is the input")
     inspect.add_argument("--example", choices=("sine", "two-sines", "electricity"), default=None,
@@ -39,24 +43,26 @@ def register(commands) -> None:
     memory.add_argument("--task", choices=("adding", "copy"), default="adding")
     memory.add_argument("--cells", type=_names, default=("rnn", "lstm", "gru"), help="comma-separated")
     memory.add_argument("--lengths", type=_ints, default=None, help="sequence lengths T, comma-separated")
-    memory.add_argument("--max-steps", type=int, default=None, help="training steps per cell and length, at most")
+    memory.add_argument("--max-steps", type=POSITIVE, default=None, help="training steps per cell and length, at most")
     memory.add_argument("--long", action="store_true", help="a longer sweep (T up to 400, more steps): about 1 hour")
-    memory.add_argument("--lr", type=float, default=0.0, help="one Adam rate for every cell (default: each its own)")
-    memory.add_argument("--seed", type=int, default=0)
+    memory.add_argument("--lr", type=RATE, default=0.0, help="one Adam rate for every cell (default: each its own)")
+    memory.add_argument("--seed", type=COUNT, default=0)
     memory.add_argument("--out", default=None, help="folder for memory.png and memory.json")
     memory.set_defaults(func=_memory)
     gradients = sub.add_parser("gradients", help="‖∂L/∂h_t‖ through time of untrained RNN, LSTM and GRU")
-    gradients.add_argument("--hidden-size", type=int, default=64)
-    gradients.add_argument("--steps", type=int, default=100, help="sequence length T (default 100)")
+    gradients.add_argument("--hidden-size", type=POSITIVE, default=64)
+    gradients.add_argument("--steps", type=POSITIVE, default=100, help="sequence length T (default 100)")
     gradients.add_argument("--out", default=None, help="folder for the figures")
     gradients.set_defaults(func=_gradients)
 
     compare = commands.add_parser("compare", help="RNN, LSTM and GRU on the same task, data and budget")
     compare.add_argument("--task", choices=("forecast", "adding", "copy"), default="forecast")
     compare.add_argument("--data", default="electricity", help="series for --task forecast (default electricity)")
-    compare.add_argument("--epochs", type=int, default=30, help="epochs per cell for forecast (default 30)")
-    compare.add_argument("--length", type=int, default=100, help="T for adding/copy (default 100)")
-    compare.add_argument("--max-steps", type=int, default=1500, help="steps per cell for adding/copy (default 1500)")
+    compare.add_argument("--epochs", type=POSITIVE, default=30, help="epochs per cell for forecast (default 30)")
+    compare.add_argument("--length", type=POSITIVE, default=100, help="T for adding/copy (default 100)")
+    compare.add_argument(
+        "--max-steps", type=POSITIVE, default=1500, help="steps per cell for adding/copy (default 1500)"
+    )
     compare.add_argument("--out", default=None, help="folder for the runs")
     compare.set_defaults(func=_compare)
 

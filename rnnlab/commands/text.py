@@ -8,7 +8,7 @@ import sys
 from datetime import datetime
 from pathlib import Path
 
-from rnnlab.commands.common import add_training_options
+from rnnlab.commands.common import COUNT, FRACTION, NONNEGATIVE, POSITIVE, PROBABILITY, RATE, add_training_options, real
 
 
 def register(commands) -> None:
@@ -21,24 +21,28 @@ def register(commands) -> None:
                             "Shakespeare (~5 MB)")  # fmt: skip
     train.add_argument("--encoding", default="utf-8", help="of the text (e.g. latin-1)")
     train.add_argument("--level", choices=("char", "word"), default="char", help="tokens (default char)")
-    train.add_argument("--max-vocab", type=int, default=10_000, help="word level: most frequent words kept, the rest "
-                       "become <unk> (default 10000)")  # fmt: skip
-    train.add_argument("--val-fraction", type=float, default=0.1, help="validation: the end of the text (default 0.1)")
+    train.add_argument("--max-vocab", type=POSITIVE, default=10_000,
+                       help="word level: most frequent words kept, the rest become <unk> (default 10000)")  # fmt: skip
+    train.add_argument(
+        "--val-fraction", type=FRACTION, default=0.1, help="validation: the end of the text (default 0.1)"
+    )
     train.add_argument("--cell", choices=("lstm", "gru", "rnn"), default="lstm")
-    train.add_argument("--embedding-dim", type=int, default=128)
-    train.add_argument("--hidden-size", type=int, default=512)
-    train.add_argument("--layers", type=int, default=2)
-    train.add_argument("--dropout", type=float, default=0.2)
+    train.add_argument("--embedding-dim", type=POSITIVE, default=128)
+    train.add_argument("--hidden-size", type=POSITIVE, default=512)
+    train.add_argument("--layers", type=POSITIVE, default=2)
+    train.add_argument("--dropout", type=PROBABILITY, default=0.2)
     train.add_argument("--tie-weights", action="store_true", help="the head reuses the embedding (needs "
                        "--embedding-dim equal to --hidden-size)")  # fmt: skip
-    train.add_argument("--batch-size", type=int, default=64, help="parallel streams of text (default 64)")
-    train.add_argument("--bptt", type=int, default=128, help="tokens per batch and gradient horizon (default 128)")
-    train.add_argument("--epochs", type=int, default=50, help="passes over the text, at most (default 50)")
-    train.add_argument("--minutes", type=float, default=0, help="stop after this much training time (0: no limit)")
-    train.add_argument("--lr", type=float, default=2e-3)
-    train.add_argument("--clip-norm", type=float, default=1.0)
-    train.add_argument("--patience", type=int, default=4, help="epochs without a better validation loss (default 4)")
-    train.add_argument("--seed", type=int, default=0)
+    train.add_argument("--batch-size", type=POSITIVE, default=64, help="parallel streams of text (default 64)")
+    train.add_argument("--bptt", type=POSITIVE, default=128, help="tokens per batch and gradient horizon (default 128)")
+    train.add_argument("--epochs", type=POSITIVE, default=50, help="passes over the text, at most (default 50)")
+    train.add_argument("--minutes", type=RATE, default=0, help="stop after this much training time (0: no limit)")
+    train.add_argument("--lr", type=RATE, default=2e-3)
+    train.add_argument("--clip-norm", type=NONNEGATIVE, default=1.0)
+    train.add_argument(
+        "--patience", type=POSITIVE, default=4, help="epochs without a better validation loss (default 4)"
+    )
+    train.add_argument("--seed", type=COUNT, default=0)
     train.add_argument("--run-dir", default=None, help="default runs/text-<time>")
     train.add_argument("--resume", action="store_true", help="continue the run in --run-dir")
     train.add_argument("--no-progress", action="store_true")
@@ -48,11 +52,13 @@ def register(commands) -> None:
     generate = sub.add_parser("generate", help="sample text from a trained model, printed as it is sampled")
     generate.add_argument("--checkpoint", required=True, help="a text run folder, or its best.safetensors")
     generate.add_argument("--prime", default="\n", help="text to start from (default: a line break)")
-    generate.add_argument("--length", type=int, default=500, help="tokens to sample (default 500)")
-    generate.add_argument("--temperature", type=float, default=0.8, help="> 0; lower is safer (default 0.8)")
-    generate.add_argument("--top-k", type=int, default=0, help="sample among the k most likely tokens (0: all)")
-    generate.add_argument("--top-p", type=float, default=1.0, help="nucleus: the smallest set with this probability")
-    generate.add_argument("--seed", type=int, default=0, help="the same seed and prime give the same text")
+    generate.add_argument("--length", type=POSITIVE, default=500, help="tokens to sample (default 500)")
+    generate.add_argument("--temperature", type=RATE, default=0.8, help="> 0; lower is safer (default 0.8)")
+    generate.add_argument("--top-k", type=COUNT, default=0, help="sample among the k most likely tokens (0: all)")
+    generate.add_argument(
+        "--top-p", type=real(above=0, at_most=1), default=1.0, help="nucleus: the smallest set with this probability"
+    )
+    generate.add_argument("--seed", type=COUNT, default=0, help="the same seed and prime give the same text")
     generate.set_defaults(func=_generate)
 
 

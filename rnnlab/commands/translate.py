@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from datetime import datetime
 
-from rnnlab.commands.common import add_training_options
+from rnnlab.commands.common import COUNT, FRACTION, NONNEGATIVE, POSITIVE, PROBABILITY, RATE, add_training_options
 
 
 def _forcing(text: str) -> tuple[float, float]:
@@ -29,33 +29,35 @@ def register(commands) -> None:
     train.add_argument("--data", default=None, help="a TSV of pairs: source<TAB>target[<TAB>ignored...]")
     train.add_argument("--builtin", choices=("dates", "numbers"), default=None,
                        help="generated pairs: dates in 14 languages → ISO, or English numbers → French")  # fmt: skip
-    train.add_argument("--pairs", type=int, default=None, help="with --builtin: how many (default 30000)")
+    train.add_argument("--pairs", type=POSITIVE, default=None, help="with --builtin: how many (default 30000)")
     train.add_argument("--encoding", default="utf-8")
     train.add_argument("--level", choices=("word", "char"), default=None,
                        help="tokens (default word; char for --builtin dates)")  # fmt: skip
-    train.add_argument("--max-vocab", type=int, default=None, help="per side, most frequent first (default: all)")
-    train.add_argument("--max-length", type=int, default=50, help="training pairs longer than this are left out")
+    train.add_argument("--max-vocab", type=POSITIVE, default=None, help="per side, most frequent first (default: all)")
+    train.add_argument("--max-length", type=POSITIVE, default=50, help="training pairs longer than this are left out")
     train.add_argument("--cell", choices=("lstm", "gru"), default="lstm")
     train.add_argument("--attention", choices=("dot", "general", "additive"), default="general")
     train.add_argument("--no-input-feeding", action="store_true", help="do not feed h̃_{t-1} to the next step")
     train.add_argument("--unidirectional", action="store_true", help="encoder reads left to right only")
-    train.add_argument("--embedding-dim", type=int, default=256)
-    train.add_argument("--hidden-size", type=int, default=256)
-    train.add_argument("--layers", type=int, default=1)
-    train.add_argument("--dropout", type=float, default=0.3)
+    train.add_argument("--embedding-dim", type=POSITIVE, default=256)
+    train.add_argument("--hidden-size", type=POSITIVE, default=256)
+    train.add_argument("--layers", type=POSITIVE, default=1)
+    train.add_argument("--dropout", type=PROBABILITY, default=0.3)
     train.add_argument("--teacher-forcing", type=_forcing, default=(1.0, 1.0),
                        help="chance of feeding the reference token: 1.0, or 1.0:0.7 (first → last epoch)")  # fmt: skip
-    train.add_argument("--label-smoothing", type=float, default=0.1,
+    train.add_argument("--label-smoothing", type=PROBABILITY, default=0.1,
                        help="training targets get 1-ε, the rest ε spread evenly (default 0.1; 0 disables)")  # fmt: skip
-    train.add_argument("--epochs", type=int, default=40)
-    train.add_argument("--batch-size", type=int, default=64)
-    train.add_argument("--lr", type=float, default=2e-3)
-    train.add_argument("--patience", type=int, default=5)
-    train.add_argument("--beam", type=int, default=5, help="beam size for the test set, beside greedy (default 5)")
-    train.add_argument("--alpha", type=float, default=0.6, help="length normalisation ((5+|Y|)/6)^α (default 0.6)")
-    train.add_argument("--test-fraction", type=float, default=0.1, help="of the distinct source sentences")
-    train.add_argument("--val-fraction", type=float, default=0.1)
-    train.add_argument("--seed", type=int, default=0)
+    train.add_argument("--epochs", type=POSITIVE, default=40)
+    train.add_argument("--batch-size", type=POSITIVE, default=64)
+    train.add_argument("--lr", type=RATE, default=2e-3)
+    train.add_argument("--patience", type=POSITIVE, default=5)
+    train.add_argument("--beam", type=POSITIVE, default=5, help="beam size for the test set, beside greedy (default 5)")
+    train.add_argument(
+        "--alpha", type=NONNEGATIVE, default=0.6, help="length normalisation ((5+|Y|)/6)^α (default 0.6)"
+    )
+    train.add_argument("--test-fraction", type=FRACTION, default=0.1, help="of the distinct source sentences")
+    train.add_argument("--val-fraction", type=FRACTION, default=0.1)
+    train.add_argument("--seed", type=COUNT, default=0)
     train.add_argument("--run-dir", default=None, help="default runs/translate-<time>")
     train.add_argument("--resume", action="store_true")
     train.add_argument("--no-progress", action="store_true")
@@ -67,10 +69,10 @@ def register(commands) -> None:
     run.add_argument("sentences", nargs="*", help="sentences to translate")
     run.add_argument("--input", default=None, help="a file of sentences, one a line")
     run.add_argument("--encoding", default="utf-8")
-    run.add_argument("--beam", type=int, default=5, help="beam size; 1 is greedy (default 5)")
-    run.add_argument("--n-best", type=int, default=1, help="translations per sentence, best first (≤ --beam)")
-    run.add_argument("--alpha", type=float, default=0.6, help="length normalisation exponent (default 0.6)")
-    run.add_argument("--max-length", type=int, default=None, help="output tokens at most (default 2·source + 10)")
+    run.add_argument("--beam", type=POSITIVE, default=5, help="beam size; 1 is greedy (default 5)")
+    run.add_argument("--n-best", type=POSITIVE, default=1, help="translations per sentence, best first (≤ --beam)")
+    run.add_argument("--alpha", type=NONNEGATIVE, default=0.6, help="length normalisation exponent (default 0.6)")
+    run.add_argument("--max-length", type=POSITIVE, default=None, help="output tokens at most (default 2·source + 10)")
     run.add_argument("--attention", default=None, help="save the attention map of the first sentence to this PNG")
     run.set_defaults(func=_run)
 

@@ -113,6 +113,7 @@ class GlobalForecaster:
         self.transforms: list[SeriesTransform] = []
         self.ids: list[str] = []
         self.columns: dict[str, str | None] = {}  # how the training table was read: id, target and time columns
+        self.validation: dict[str, float] = {}  # the probe's validation error and its base's
         self.nets: list[GlobalNet] = []
         self.results: list[FitResult] = []
 
@@ -222,6 +223,16 @@ class GlobalForecaster:
         probe_result = fit(probe, task, probe_config, run_dir / "probe", metadata=self._metadata(),
                            resume=resume and (run_dir / "probe" / "last.safetensors").exists(), log=log)  # fmt: skip
         epochs = max(2, probe_result.best_epoch)
+        alone = val.y.abs().mean().item()  # the base's own error on validation: a network that outputs zero
+        network = probe_result.best.get("val_loss", float("nan"))
+        self.validation = {"network": network, "base": alone, "use_network": bool(network < alone)}
+        if network < alone:
+            log(f"validation (the last {horizon} points of each series): the network improves on its base, the "
+                f"{self.config.base} forecast alone (error {network:.4f} vs {alone:.4f})")  # fmt: skip
+        else:
+            log(f"validation (the last {horizon} points of each series): the network does NOT improve on its base, "
+                f"the {self.config.base} forecast alone (error {network:.4f} vs {alone:.4f}): the forecasts will be "
+                f"the {self.config.base} method's, not the network's")  # fmt: skip
         log(f"early stopping chose {epochs} epochs; training {self.config.ensemble} networks on all the data")
         self.transforms = self._fit_transforms(panel)
         full = self._collect(panel, self.transforms, end=None)
@@ -262,6 +273,8 @@ class GlobalForecaster:
             transforms.append(transform)
         x, id_tensor = torch.from_numpy(np.concatenate(xs)), torch.tensor(ids)
         z = np.median(np.stack([net(x, id_tensor).numpy() for net in self.nets]), axis=0)  # (S, H)
+        if not self.validation.get("use_network", True):  # the base did better on validation: its forecast
+            z = np.zeros_like(z)
         return {item.id: t.inverse(z[i][:, None], item.values[:, None], len(item.values))[:, 0]
                 for i, (item, t) in enumerate(zip(panel, transforms))}  # fmt: skip
 
@@ -276,6 +289,7 @@ class GlobalForecaster:
             tensors |= with_prefix(f"member{i}", net.state_dict())
         input_size = self.nets[0].rnn.input_size - self.options.id_embedding
         meta = self._metadata() | {"members": len(self.nets), "columns": self.columns, "input_size": input_size,
+                                   "validation": self.validation,
                                    "transforms": [t.to_dict() for t in self.transforms],
                                    "train_config": asdict(self.train_config)}  # fmt: skip
         save_checkpoint(path, tensors, meta)
@@ -288,6 +302,7 @@ class GlobalForecaster:
             forecaster = cls(config, TrainConfig(**meta["train_config"]), GlobalConfig(**meta["options"]))
             forecaster.ids = list(meta["ids"])
             forecaster.columns = dict(meta.get("columns", {}))
+            forecaster.validation = dict(meta.get("validation", {}))
             forecaster.transforms = [SeriesTransform.from_dict(t) for t in meta["transforms"]]
             for i in range(int(meta["members"])):
                 net = forecaster._net(int(meta["input_size"]))

@@ -63,6 +63,12 @@ def global_model(options: GlobalOptions, horizon: int, period: int, positive: bo
                                                         shared_scale=True))  # fmt: skip
 
 
+def _label(model: GlobalForecaster) -> str:
+    if model.validation.get("use_network", True):
+        return f"rnnlab (global {model.config.cell})"
+    return f"rnnlab (= {model.config.base}: the network lost on validation)"
+
+
 def score_panel(
     train: list[PanelSeries], test: dict[str, np.ndarray], forecasts: dict[str, np.ndarray], period: int, metric: str
 ) -> dict[str, float]:
@@ -104,7 +110,8 @@ def format_rows(rows: list[dict], metric: str, title: str, published: dict[str, 
     return "\n".join(lines)
 
 
-def competition_run(name: str, options: GlobalOptions, *, run_dir: str | Path, log=print) -> list[dict]:
+def competition_run(name: str, options: GlobalOptions, *, run_dir: str | Path, log=print
+                    ) -> tuple[list[dict], dict[str, dict[str, np.ndarray]]]:  # fmt: skip
     """``rnnlab forecast benchmark --suite m3-monthly`` (and the other subsets): the global model on the
     competition's own split, beside the statistical methods measured here and the published figures."""
     series = load_competition(name)
@@ -118,7 +125,7 @@ def competition_run(name: str, options: GlobalOptions, *, run_dir: str | Path, l
     model.fit(train, run_dir=run_dir, max_seconds=options.budget, log=log)
     seconds = time.perf_counter() - start
     model.save(run_dir / "best.safetensors")
-    forecasts = {"rnnlab (global " + model.config.cell + ")": model.predict(train)}
+    forecasts = {_label(model): model.predict(train)}
     forecasts |= statistical_forecasts(train, horizon, period)
     rows = compare(train, test, forecasts, period, metric)
     rows[0]["seconds"] = seconds
@@ -127,7 +134,7 @@ def competition_run(name: str, options: GlobalOptions, *, run_dir: str | Path, l
     atomic_write_text(run_dir / "evaluation.json",
                       json.dumps({"competition": name, "rows": rows, "published": PUBLISHED.get(name, {}),
                                   "options": asdict(options)}, indent=2))  # fmt: skip
-    return rows
+    return rows, forecasts
 
 
 def load_panel(data: str, *, id_column: str | None, target: str | None, time: str | None, fill: str,
@@ -175,7 +182,7 @@ def train_panel_run(data: str, options: GlobalOptions, *, id_column: str | None,
     model.columns = {"id": id_column, "target": target, "time": panel.time_column}
     model.fit(train, run_dir=run_dir, max_seconds=options.budget, log=log)
     seconds = time.perf_counter() - start
-    forecasts = {f"rnnlab (global {model.config.cell})": model.predict(train)}
+    forecasts = {_label(model): model.predict(train)}
     forecasts |= statistical_forecasts(train, horizon, m)
     rows = compare(train, test, forecasts, m, "sMAPE")
     rows[0]["seconds"] = seconds
@@ -219,29 +226,34 @@ def predict_panel_run(checkpoint: str, data: str, *, id_column: str | None, targ
     return result
 
 
-def local_versus_global(name: str, *, count: int, budget: float, run_dir: Path, log=print) -> dict[str, float]:
-    """The single-series defaults on ``count`` series of a competition (every k-th), scored like the global model:
-    when does one model for all win?"""
+def local_versus_global(name: str, global_forecasts: dict[str, np.ndarray], *, count: int, budget: float,
+                        run_dir: Path, log=print) -> dict[str, dict[str, float]]:  # fmt: skip
+    """The single-series defaults (one automatically configured model per series) on ``count`` series of a
+    competition (every k-th), beside the global model's forecasts of the same series: when does one model for all
+    win?"""
     from rnnlab.data.series import SeriesSpec
     from rnnlab.tasks.forecast import SpanOptions, train_frame
 
     series = load_competition(name)
     chosen = series[:: max(1, len(series) // count)][:count]
     metric, period = metric_name(name), series[0].period
-    forecasts = {}
+    local, start = {}, time.perf_counter()
     for s in chosen:
-        values = np.concatenate([s.train, s.test])
-        frame = pd.DataFrame({"y": values})
-        spans = SpanOptions(horizon=len(s.test), test_size=len(s.test), val_size=len(s.test), cycles=(period,)
-                            if period > 1 and len(s.train) > 3 * period else ())  # fmt: skip
+        frame = pd.DataFrame({"y": np.concatenate([s.train, s.test])})
+        cycles = (float(period),) if period > 1 and len(s.train) > 3 * period + len(s.test) else ()
+        spans = SpanOptions(horizon=len(s.test), test_size=len(s.test), val_size=len(s.test), cycles=cycles)
         forecaster, _, _ = train_frame(frame, SeriesSpec(("y",)), s.id, None, {}, TrainConfig(progress=False),
                                        run_dir=run_dir / s.id, spans=spans, budget=budget, log=lambda _: None,
                                        show_table=False)  # fmt: skip
         data = forecaster._data(frame, s.id)
-        forecasts[s.id] = forecaster.forecast_at(data, np.array([len(s.train)]))[0, :, 0]
+        local[s.id] = forecaster.forecast_at(data, np.array([len(s.train)]))[0, :, 0]
+    seconds = time.perf_counter() - start
     train = [PanelSeries(s.id, s.train) for s in chosen]
     test = {s.id: s.test for s in chosen}
-    scores = score_panel(train, test, forecasts, period, metric)
-    log(f"{name}: the single-series defaults on {len(chosen)} series: {metric} {scores[metric]:.2f}, "
-        f"MASE {scores['MASE']:.3f}")  # fmt: skip
+    scores = {"one model per series (single-series defaults)": score_panel(train, test, local, period, metric),
+              "one global model": score_panel(train, test, global_forecasts, period, metric)}  # fmt: skip
+    log(f"\n{name}, the same {len(chosen)} series (every {len(series) // count}th):")
+    for label, score in scores.items():
+        log(f"  {label:<46}{metric} {score[metric]:6.2f}  MASE {score['MASE']:.3f}")
+    log(f"  (the per-series models took {seconds / 60:.1f} minutes for {len(chosen)} series)")
     return scores
