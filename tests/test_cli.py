@@ -58,7 +58,7 @@ def test_debug_flag_shows_the_traceback():
             "sine",
         ],
         capture_output=True,
-        text=True,  # fmt: skip
+        text=True,
     )
     assert result.returncode != 0
     assert "Traceback" in result.stderr
