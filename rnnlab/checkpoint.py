@@ -11,9 +11,12 @@ Every write goes to a temporary file in the same folder, is flushed to disk, and
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
 import json
 import os
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -65,8 +68,10 @@ def atomic_write_text(path: str | Path, text: str) -> None:
     atomic_write_bytes(path, text.encode("utf-8"))
 
 
-def write_table(frame, output: str | Path | None, what: str, log) -> None:
-    """A result table (pandas) as CSV to ``output``, written atomically, or printed when ``output`` is None."""
+def write_table(frame, output: str | Path | None, what: str, log, protect: tuple = ()) -> None:
+    """A result table (pandas) as CSV to ``output``, written atomically, or printed when ``output`` is None; an
+    output that is one of ``protect`` (the command's inputs) is refused."""
+    check_output(output, *protect)
     if output:
         atomic_write_text(output, frame.to_csv(index=False))
         log(f"wrote {len(frame)} {what} to {output}")
@@ -80,8 +85,8 @@ def save_checkpoint(path: str | Path, tensors: dict[str, Tensor], metadata: dict
 
     if "task" not in metadata:
         raise ValueError("checkpoint metadata must name its task")
-    document = {"format_version": FORMAT_VERSION, **metadata}
     prepared = {k: v.detach().contiguous().cpu().clone() for k, v in tensors.items()}  # clone: no shared storage
+    document = {"format_version": FORMAT_VERSION, **metadata, "checksum": _checksum(prepared)}
     atomic_write_bytes(path, save(prepared, metadata={_META_KEY: json.dumps(document)}))
 
 
@@ -109,7 +114,87 @@ def load_checkpoint(path: str | Path, *, task: str | None = None) -> tuple[dict[
         raise RnnlabError(f"{path} has checkpoint format {document.get('format_version')!r}; expected {FORMAT_VERSION}")
     if task is not None and document.get("task") != task:
         raise RnnlabError(f"{path} is a checkpoint of the '{document.get('task')}' task, not of '{task}'")
+    if "checksum" in document and document["checksum"] != _checksum(tensors):
+        raise RnnlabError(f"{path} is corrupted: its weights do not match the checksum saved with them")
     return tensors, document
+
+
+def _checksum(tensors: dict[str, Tensor]) -> str:
+    """SHA-256 of every tensor's name, shape, type and bytes, in name order: a flipped bit is found on load."""
+    digest = hashlib.sha256()
+    for name in sorted(tensors):
+        tensor = tensors[name].contiguous()
+        digest.update(f"{name}|{tuple(tensor.shape)}|{tensor.dtype}|".encode())
+        digest.update(tensor.reshape(-1).view(torch.uint8).numpy().tobytes() if tensor.numel() else b"")
+    return digest.hexdigest()
+
+
+def fingerprint(*arrays) -> str:
+    """A short SHA-256 of training data (tensors or NumPy arrays, or lists of them): ``--resume`` compares it, so a
+    run is never continued on other data."""
+    digest = hashlib.sha256()
+    for array in arrays:
+        for item in array if isinstance(array, (list, tuple)) else [array]:
+            data = item.detach().cpu().contiguous().numpy() if isinstance(item, Tensor) else item
+            digest.update(memoryview(data.tobytes() if hasattr(data, "tobytes") else str(data).encode()))
+    return digest.hexdigest()[:16]
+
+
+_HELD: set[str] = set()
+
+
+@contextlib.contextmanager
+def run_lock(run_dir: str | Path) -> Iterator[None]:
+    """Hold ``run_dir/.lock`` for a whole training: a second run into the same folder is refused with the holder's
+    process id instead of mixing its checkpoints and logs with this one's. Re-entrant within one process."""
+    import fcntl
+
+    if not is_main():
+        yield
+        return
+    folder = Path(run_dir)
+    key = str(folder.resolve())
+    if key in _HELD:
+        yield
+        return
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        handle = os.open(folder / ".lock", os.O_RDWR | os.O_CREAT, 0o644)
+    except OSError as exc:
+        raise RnnlabError(f"cannot write {folder}: {exc.strerror or exc}") from exc
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        holder = os.read(handle, 32).decode(errors="replace").strip() or "?"
+        os.close(handle)
+        raise RnnlabError(
+            f"{run_dir} is in use by another rnnlab run (pid {holder}); wait for it or choose another --run-dir"
+        ) from None
+    os.ftruncate(handle, 0)
+    os.write(handle, str(os.getpid()).encode())
+    _HELD.add(key)
+    try:
+        yield
+    finally:
+        _HELD.discard(key)
+        fcntl.flock(handle, fcntl.LOCK_UN)
+        os.close(handle)
+
+
+def check_output(output: str | Path | None, *inputs: str | Path | None) -> None:
+    """Refuse an output file that is one of the run's inputs (its data, its checkpoint): it would be destroyed."""
+    if not output:
+        return
+    target = Path(output).resolve()
+    for item in inputs:
+        if not item:
+            continue
+        source = Path(item).resolve()
+        protected = {source} | ({source / "best.safetensors"} if source.is_dir() else set())
+        if target in protected:
+            raise RnnlabError(
+                f"--output {output} would overwrite {item}, an input of this command; choose another file"
+            )
 
 
 def with_prefix(prefix: str, tensors: dict[str, Tensor]) -> dict[str, Tensor]:
@@ -143,3 +228,10 @@ def optimizer_from_checkpoint(optimizer: torch.optim.Optimizer, tensors: dict[st
     for index, values in saved["plain_state"].items():
         state.setdefault(int(index), {}).update(values)
     optimizer.load_state_dict({"state": state, "param_groups": saved["param_groups"]})
+
+
+def load_error(exc: BaseException) -> str:
+    """The informative line of a ``load_state_dict`` error (its first line only says that there were errors)."""
+    lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
+    useful = [line for line in lines if "size mismatch" in line or "Missing key" in line or "Unexpected key" in line]
+    return (useful or lines or [type(exc).__name__])[0][:300]

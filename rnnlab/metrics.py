@@ -33,14 +33,15 @@ def smape(actual: np.ndarray, predicted: np.ndarray) -> float:
 
 
 def mase_scale(train: np.ndarray, period: int) -> float:
-    """In-sample MAE of the seasonal-naive forecast of period ``period`` (1: naive) on ``train`` ``(N,)``."""
+    """In-sample MAE of the seasonal-naive forecast of period ``period`` (1: naive) on ``train`` ``(N,)``; NaN when
+    the training part is constant (no scale: MASE is not defined, and the tables say so rather than pick one)."""
     train = np.ravel(train)
     if len(train) <= period:
         raise ValueError(f"MASE needs more than {period} training points, got {len(train)}")
     scale = float(np.mean(np.abs(train[period:] - train[:-period])))
     if scale <= 1e-9 * (float(np.mean(np.abs(train))) + 1e-12):  # an exactly periodic series: fall back to naive
         scale = float(np.mean(np.abs(np.diff(train)))) if period != 1 else 0.0
-    return scale if scale > 0 else 1.0
+    return scale if scale > 0 else float("nan")  # a constant training part: MASE is not defined
 
 
 def forecast_metrics(actual: np.ndarray, predicted: np.ndarray, scale: float) -> dict[str, float]:

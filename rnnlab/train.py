@@ -33,6 +33,7 @@ from rnnlab.checkpoint import (
     load_checkpoint,
     optimizer_from_checkpoint,
     optimizer_to_checkpoint,
+    run_lock,
     save_checkpoint,
     strip_prefix,
     with_prefix,
@@ -138,18 +139,25 @@ def fit(
     already holds a checkpoint is refused, so a new run never overwrites a good model.
     """
     run_dir = Path(run_dir)
+    if resume and not (run_dir / "last.safetensors").exists():  # said before anything is created
+        raise RnnlabError(f"nothing to resume: {run_dir / 'last.safetensors'} does not exist")
+    if not resume and ((run_dir / "last.safetensors").exists() or (run_dir / "best.safetensors").exists()):
+        raise RnnlabError(
+            f"{run_dir} already holds a checkpoint; pass --resume to continue it or choose another run dir"
+        )
+    barrier()  # every process has looked before rank 0 writes anything
+    with run_lock(run_dir):  # a second run into this folder is refused while this one trains
+        return _fit(model, task, config, run_dir, metadata=metadata, resume=resume, log=log)
+
+
+def _fit(model, task, config: TrainConfig, run_dir: Path, *, metadata, resume: bool, log) -> FitResult:
     last_path, best_path, log_path = (
         run_dir / "last.safetensors",
         run_dir / "best.safetensors",
         run_dir / "metrics.jsonl",
     )
     rank, world = rank_and_world()
-    if not resume and (last_path.exists() or best_path.exists()):
-        raise RnnlabError(
-            f"{run_dir} already holds a checkpoint; pass --resume to continue it or choose another run dir"
-        )
-    barrier()  # every process has looked before rank 0 writes anything
-    run_dir.mkdir(parents=True, exist_ok=True)
+    data = task.fingerprint() if hasattr(task, "fingerprint") else None
     for leftover in run_dir.glob(".*.safetensors.*.tmp"):  # a temporary of a save that a kill interrupted
         leftover.unlink(missing_ok=True)
     torch.manual_seed(config.seed)
@@ -163,9 +171,7 @@ def fit(
     result = FitResult()
     position = {"epoch": 1, "batch": 0, "step": 0, "best_score": math.inf, "bad_epochs": 0, "finished": False}
     if resume:
-        if not last_path.exists():
-            raise RnnlabError(f"nothing to resume: {last_path} does not exist")
-        position, result = _restore(last_path, model, optimizer, scheduler, metadata)
+        position, result = _restore(last_path, model, optimizer, scheduler, metadata, data)
         log(f"resuming from {last_path}: epoch {position['epoch']}, batch {position['batch']}, step {position['step']}")
 
     def write_log(entry: dict[str, Any]) -> None:
@@ -178,7 +184,7 @@ def fit(
         tensors = with_prefix("model", model.state_dict())
         optim_tensors, optim_plain = optimizer_to_checkpoint(optimizer)
         tensors |= with_prefix("optim", optim_tensors) | {"rng.torch": torch.get_rng_state()}
-        training = {**position, "epoch": epoch, "batch": batch, "optimizer": optim_plain}
+        training = {**position, "epoch": epoch, "batch": batch, "optimizer": optim_plain, "data": data}
         training |= {"scheduler": scheduler.state_dict(), "history": result.history, "seconds": result.seconds}
         training |= {"best_epoch": result.best_epoch, "best": result.best, "config": asdict(config)}
         save_checkpoint(last_path, tensors, {**metadata, "training": training})
@@ -273,11 +279,16 @@ def fit(
     return result
 
 
-def _restore(path: Path, model, optimizer, scheduler, metadata: dict[str, Any]) -> tuple[dict, FitResult]:
+def _restore(path: Path, model, optimizer, scheduler, metadata: dict[str, Any], data: str | None):
     tensors, document = load_checkpoint(path, task=metadata["task"])
     if document.get("model") != metadata.get("model"):
         raise RnnlabError(f"{path} was trained with model {document.get('model')}, not {metadata.get('model')}")
     training = document["training"]
+    if data and training.get("data") and training["data"] != data:
+        raise RnnlabError(
+            f"--resume with other data: {path} was trained on data {training['data']}, this data is {data}; resume "
+            "with the same data and options, or start a new run"
+        )
     model.load_state_dict(strip_prefix("model", tensors))
     optimizer_from_checkpoint(optimizer, strip_prefix("optim", tensors), training["optimizer"])
     scheduler.load_state_dict(training["scheduler"])

@@ -4,15 +4,24 @@ from __future__ import annotations
 
 import argparse
 from datetime import datetime
+from pathlib import Path
 
 from rnnlab.commands.common import COUNT, FRACTION, POSITIVE, PROBABILITY, RATE, add_training_options
 
 
 def _class_files(text: str) -> dict[str, str]:
-    pairs = [p for p in text.split(",") if p.strip()]
-    if not all("=" in p for p in pairs):
+    pairs = [p.split("=", 1) for p in text.split(",") if p.strip()]
+    if not all(len(p) == 2 and p[0].strip() and p[1].strip() for p in pairs):
         raise argparse.ArgumentTypeError(f"expected LABEL=FILE,LABEL=FILE, got {text!r}")
-    return dict(p.split("=", 1) for p in pairs)
+    labels = [label.strip() for label, _ in pairs]
+    repeated = sorted({label for label in labels if labels.count(label) > 1})
+    if repeated:
+        raise argparse.ArgumentTypeError(f"the class {repeated[0]!r} is given twice; give each class once")
+    files = [str(Path(path.strip()).resolve()) for _, path in pairs]
+    shared = sorted({f for f in files if files.count(f) > 1})
+    if shared:
+        raise argparse.ArgumentTypeError(f"{shared[0]} is given for two classes; each class needs its own file")
+    return {label.strip(): path.strip() for label, path in pairs}
 
 
 def register(commands) -> None:

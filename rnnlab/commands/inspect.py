@@ -9,10 +9,11 @@ from rnnlab.commands.common import COUNT, POSITIVE, RATE
 
 
 def _ints(text: str) -> tuple[int, ...]:
-    try:
-        return tuple(int(c) for c in text.split(",") if c.strip())
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected comma-separated whole numbers, got {text!r}") from None
+    """Comma-separated whole numbers ≥ 1 (sequence lengths), at least one."""
+    values = tuple(POSITIVE(c.strip()) for c in text.split(",") if c.strip())
+    if not values:
+        raise argparse.ArgumentTypeError(f"expected comma-separated whole numbers ≥ 1, got {text!r}")
+    return values
 
 
 def _names(text: str) -> tuple[str, ...]:

@@ -40,7 +40,7 @@ def read_text(path: str | Path, *, encoding: str = "utf-8") -> str:
     if nul >= 0 and encoding.lower().replace("-", "") not in ("utf16", "utf32"):
         raise RnnlabError(f"{path} looks binary (a NUL byte at byte offset {nul}); give a text file")
     try:
-        return raw.decode(encoding)
+        text = raw.decode(encoding)
     except LookupError as exc:
         raise RnnlabError(f"unknown encoding {encoding!r}; try utf-8 or latin-1") from exc
     except UnicodeDecodeError as exc:
@@ -49,6 +49,7 @@ def read_text(path: str | Path, *, encoding: str = "utf-8") -> str:
         raise RnnlabError(
             f"{path} is not valid {encoding}: byte 0x{bad.hex()} at byte offset {exc.start}{hint}"
         ) from exc
+    return text.removeprefix("\ufeff")  # a byte-order mark (Windows editors write one) is not a character
 
 
 def read_text_files(path: str | Path, *, encoding: str = "utf-8", pattern: str = "*.txt") -> str:

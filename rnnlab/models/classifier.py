@@ -18,6 +18,7 @@ import numpy as np
 import torch
 from torch import Tensor, nn
 
+from rnnlab.checkpoint import fingerprint
 from rnnlab.nn import checks
 from rnnlab.nn.init import keras_init_
 from rnnlab.nn.layers import GRU, LSTM, RNN
@@ -102,6 +103,9 @@ class _SequenceTask:
         self.train, self.val, self.batch = train, val, batch
         counts = torch.bincount(train[2]).float()  # (C,)
         self.weight = counts.sum() / (len(counts) * counts.clamp(min=1)) if balanced else None  # n / (C · n_c)
+
+    def fingerprint(self) -> str:
+        return fingerprint(self.train, self.val)
 
     def batches(self, epoch: int, generator: torch.Generator):
         order = torch.randperm(len(self.train[0]), generator=generator)
@@ -222,7 +226,7 @@ class TextClassifier:
     @classmethod
     def load(cls, path) -> TextClassifier:
         """A classifier from the ``best.safetensors`` of its run (weights, config and vocabulary; no pickle)."""
-        from rnnlab.checkpoint import load_checkpoint, strip_prefix
+        from rnnlab.checkpoint import load_checkpoint, load_error, strip_prefix
         from rnnlab.data.text import Vocabulary
         from rnnlab.errors import RnnlabError
 
@@ -234,7 +238,7 @@ class TextClassifier:
             net = SequenceClassifierNet(config, classes=len(classes), vocab_size=vocab_size)
             net.load_state_dict(strip_prefix("model", tensors))
         except (KeyError, TypeError, RuntimeError, ValueError) as exc:
-            raise RnnlabError(f"{path} does not hold a usable text classifier: {str(exc).splitlines()[0]}") from exc
+            raise RnnlabError(f"{path} does not hold a usable text classifier: {load_error(exc)}") from exc
         net.eval()
         return cls(config=config, vocab=Vocabulary.from_json(meta["vocab"]), classes=classes, net=net)
 

@@ -23,7 +23,7 @@ import pandas as pd
 import torch
 from torch import Tensor, nn
 
-from rnnlab.checkpoint import load_checkpoint, save_checkpoint, strip_prefix, with_prefix
+from rnnlab.checkpoint import fingerprint, load_checkpoint, load_error, save_checkpoint, strip_prefix, with_prefix
 from rnnlab.data.covariates import CovariateEncoder
 from rnnlab.data.series import Series, SeriesSpec, prepare_series, split_points
 from rnnlab.data.windows import BASES, TRANSFORMS, SeriesTransform, gather_windows, window_origins
@@ -142,6 +142,9 @@ class _WindowTask:
 
     def __init__(self, x: Tensor, y: Tensor, x_val: Tensor, y_val: Tensor, config: ForecastConfig) -> None:
         self.x, self.y, self.x_val, self.y_val, self.config = x, y, x_val, y_val, config
+
+    def fingerprint(self) -> str:
+        return fingerprint(self.x, self.y, self.x_val, self.y_val)
 
     def _loss(self, predicted: Tensor, target: Tensor) -> Tensor:
         return (predicted - target).abs().mean() if self.config.loss == "mae" else (predicted - target).square().mean()
@@ -497,7 +500,7 @@ class Forecaster:
                 members.append(Member(_config(described["forecast"]), transform, net.eval()))
             encoder = CovariateEncoder.from_dict(meta.get("covariates", {}))
         except (KeyError, TypeError, RuntimeError, ValueError) as exc:
-            raise RnnlabError(f"{path} does not hold a usable forecaster: {str(exc).splitlines()[0]}") from exc
+            raise RnnlabError(f"{path} does not hold a usable forecaster: {load_error(exc)}") from exc
         return cls(config=config, spec=spec, members=members, encoder=encoder, anchor=meta["anchor"],
                    freq=meta["freq"], info=meta.get("info", {}))  # fmt: skip
 

@@ -26,7 +26,7 @@ import numpy as np
 import torch
 from torch import Tensor, nn
 
-from rnnlab.checkpoint import load_checkpoint, save_checkpoint, strip_prefix, with_prefix
+from rnnlab.checkpoint import fingerprint, load_checkpoint, load_error, save_checkpoint, strip_prefix, with_prefix
 from rnnlab.data.panel import PanelSeries
 from rnnlab.data.windows import SeriesTransform
 from rnnlab.errors import RnnlabError
@@ -72,6 +72,9 @@ class _PanelTask:
         self.train, self.val, self.size, self.batches_per_epoch = train, val, batch_size, batches
         counts = torch.bincount(train.series)
         self.weights = 1.0 / counts[train.series].double()  # (W,): each series sums to 1
+
+    def fingerprint(self) -> str:
+        return fingerprint(self.train.x, self.train.y, self.val.x, self.val.y)
 
     def batches(self, epoch: int, generator: torch.Generator):
         draws = torch.multinomial(self.weights, self.batches_per_epoch * self.size, replacement=True,
@@ -309,5 +312,5 @@ class GlobalForecaster:
                 net.load_state_dict(strip_prefix(f"member{i}", tensors))
                 forecaster.nets.append(net.eval())
         except (KeyError, TypeError, RuntimeError, ValueError) as exc:
-            raise RnnlabError(f"{path} does not hold a usable global forecaster: {str(exc).splitlines()[0]}") from exc
+            raise RnnlabError(f"{path} does not hold a usable global forecaster: {load_error(exc)}") from exc
         return forecaster

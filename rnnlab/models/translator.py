@@ -17,7 +17,7 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from rnnlab.checkpoint import load_checkpoint, strip_prefix
+from rnnlab.checkpoint import load_checkpoint, load_error, strip_prefix
 from rnnlab.data.pairs import Pair, join_tokens, tokenize_sentence
 from rnnlab.data.text import BOS, EOS, PAD, UNK, Vocabulary
 from rnnlab.decoding import beam_search, check_beam, greedy_search
@@ -115,9 +115,13 @@ class Translator:
     @classmethod
     def load(cls, path: str | Path) -> Translator:
         tensors, document = load_checkpoint(path, task=TASK)
-        model = Seq2Seq(Seq2SeqConfig(**document["model"]))
-        model.load_state_dict(strip_prefix("model", tensors))
-        return cls(model, Tokenizer.from_dict(document["tokenizer"]))
+        try:
+            model = Seq2Seq(Seq2SeqConfig(**document["model"]))
+            model.load_state_dict(strip_prefix("model", tensors))
+            tokenizer = Tokenizer.from_dict(document["tokenizer"])
+        except (KeyError, TypeError, RuntimeError, ValueError) as exc:
+            raise RnnlabError(f"{path} does not hold a usable translation model: {load_error(exc)}") from exc
+        return cls(model, tokenizer)
 
     def translate(self, sentences: Sequence[str], *, beam: int = 1, n_best: int = 1, alpha: float = 0.6,
                   max_length: int | None = None, batch_size: int = 64,

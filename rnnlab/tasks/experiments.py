@@ -73,6 +73,8 @@ def inspect_job(
         model, x, labels = _checkpoint_input(checkpoint, data or example)
     else:
         if text is not None:
+            if not text:
+                raise RnnlabError("--text is empty; give at least one character")
             x, labels = _encode_text(text)
         else:
             values = _series_values(data or example or "sine", 48)

@@ -22,7 +22,7 @@ from typing import Any
 import torch
 from torch import Tensor, nn
 
-from rnnlab.checkpoint import atomic_write_text, load_checkpoint, strip_prefix
+from rnnlab.checkpoint import atomic_write_text, fingerprint, load_checkpoint, load_error, strip_prefix
 from rnnlab.data.corpus import Corpus, evaluation_batches, training_batches
 from rnnlab.data.text import Vocabulary
 from rnnlab.errors import RnnlabError
@@ -38,6 +38,9 @@ class LanguageModelTask:
 
     def __init__(self, corpus: Corpus, *, batch_size: int, bptt: int, eval_streams: int = 64) -> None:
         self.corpus, self.batch, self.bptt, self.eval_streams = corpus, batch_size, bptt, eval_streams
+
+    def fingerprint(self) -> str:
+        return fingerprint(self.corpus.train, self.corpus.val)
 
     def batches(self, epoch: int, generator: torch.Generator) -> list[tuple[Tensor, Tensor]]:
         offset = int(torch.randint(0, self.bptt, (1,), generator=generator))  # batch boundaries move every epoch
@@ -160,11 +163,14 @@ def _mean_rate(history: list[dict[str, Any]]) -> float:
 def load_language_model(path: str | Path) -> tuple[LanguageModel, Vocabulary, str]:
     """The model, vocabulary and level of a ``text`` run folder (or its ``best.safetensors``)."""
     tensors, document = load_checkpoint(path, task=TASK)
-    model = LanguageModel(LanguageModelConfig(**document["model"]))
-    model.load_state_dict(strip_prefix("model", tensors))
-    model.eval()
-    vocab = Vocabulary(document["vocab"]["tokens"], unknown=document["vocab"]["unknown"])
-    return model, vocab, document["level"]
+    try:
+        model = LanguageModel(LanguageModelConfig(**document["model"]))
+        model.load_state_dict(strip_prefix("model", tensors))
+        vocab = Vocabulary(document["vocab"]["tokens"], unknown=document["vocab"]["unknown"])
+        level = document["level"]
+    except (KeyError, TypeError, RuntimeError, ValueError) as exc:
+        raise RnnlabError(f"{path} does not hold a usable language model: {load_error(exc)}") from exc
+    return model.eval(), vocab, level
 
 
 def write_report(run_dir: Path, history, summary: dict[str, Any], metadata: dict[str, Any], sample: str) -> Path:

@@ -23,7 +23,7 @@ import numpy as np
 import torch
 from torch import Tensor, nn
 
-from rnnlab.checkpoint import atomic_write_text
+from rnnlab.checkpoint import atomic_write_text, fingerprint
 from rnnlab.data.pairs import Pair
 from rnnlab.data.text import BOS, EOS
 from rnnlab.decoding import check_beam, greedy_search
@@ -45,6 +45,9 @@ class TranslationTask:
         self.label_smoothing = label_smoothing
         self.epochs, self.schedule, self.ratio = epochs, teacher_forcing, teacher_forcing[0]
         self.generator = torch.Generator().manual_seed(0)
+
+    def fingerprint(self) -> str:
+        return fingerprint([torch.tensor([*s, -1, *t]) for s, t in [*self.train, *self.val]])
 
     def batches(self, epoch: int, generator: torch.Generator) -> list[list[int]]:
         start, end = self.schedule
