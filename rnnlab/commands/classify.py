@@ -6,6 +6,7 @@ import argparse
 from datetime import datetime
 from pathlib import Path
 
+from rnnlab.checkpoint import check_output
 from rnnlab.commands.common import COUNT, FRACTION, POSITIVE, PROBABILITY, RATE, add_training_options
 
 
@@ -132,6 +133,7 @@ def _predict(args: argparse.Namespace) -> None:
     from rnnlab.tasks.classify import predict_run
 
     texts = list(args.texts)
+    check_output(args.output, args.input, args.checkpoint)
     if args.input:
         texts += [line for line in read_text(args.input, encoding=args.encoding).splitlines() if line.strip()]
     predict_run(args.checkpoint, texts, args.output)

@@ -48,6 +48,7 @@ def _add_data(parser: argparse.ArgumentParser, *, with_columns: bool = True) -> 
             default=(),
             help="further input columns, comma-separated, or 'all' (text columns are categories)",
         )
+    parser.add_argument("--encoding", default="utf-8", help="of a CSV file (e.g. latin-1; default utf-8)")
     parser.add_argument(
         "--fill",
         choices=("interpolate", "ffill", "zero", "none"),
@@ -191,7 +192,7 @@ def _train(args: argparse.Namespace) -> None:
         given["ensemble"] = args.ensemble
     name = args.data if args.data in BUILTINS else Path(args.data).stem
     run_dir = args.run_dir or f"runs/forecast-{name}-{datetime.now():%Y%m%d-%H%M%S}"
-    options = DataOptions(args.data, args.target, args.time, args.covariates, args.fill)
+    options = DataOptions(args.data, args.target, args.time, args.covariates, args.fill, args.encoding)
     spans = SpanOptions(args.horizon, args.val_size, args.test_size, args.stride, args.cycles, args.period,
                         args.mase_period)  # fmt: skip
     if args.budget <= 0:
@@ -236,7 +237,7 @@ def _spans(args: argparse.Namespace):
 def _evaluate(args: argparse.Namespace) -> None:
     from rnnlab.tasks.forecast import DataOptions, evaluate_run
 
-    evaluate_run(args.checkpoint, DataOptions(args.data, fill=args.fill), _spans(args))
+    evaluate_run(args.checkpoint, DataOptions(args.data, fill=args.fill, encoding=args.encoding), _spans(args))
 
 
 def _predict(args: argparse.Namespace) -> None:
@@ -251,7 +252,7 @@ def _predict(args: argparse.Namespace) -> None:
         return
     from rnnlab.tasks.forecast import DataOptions, predict_run
 
-    predict_run(args.checkpoint, DataOptions(args.data, fill=args.fill), args.output)
+    predict_run(args.checkpoint, DataOptions(args.data, fill=args.fill, encoding=args.encoding), args.output)
 
 
 def _benchmark(args: argparse.Namespace) -> None:

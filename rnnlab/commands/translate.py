@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 from datetime import datetime
 
+from rnnlab.checkpoint import check_output
 from rnnlab.commands.common import COUNT, FRACTION, NONNEGATIVE, POSITIVE, PROBABILITY, RATE, add_training_options
 
 
@@ -124,6 +125,7 @@ def _run(args: argparse.Namespace) -> None:
 
     check_beam(args.beam, args.max_length or 1, args.n_best)
     sentences = list(args.sentences)
+    check_output(args.attention, args.input, args.checkpoint)
     if args.input:
         sentences += [line for line in read_text(args.input, encoding=args.encoding).splitlines() if line.strip()]
     if not sentences:

@@ -53,8 +53,9 @@ class Series:
         return pd.Series(self.times[1:] - self.times[:-1]).mode().iloc[0]
 
 
-def read_table(path: str | Path) -> pd.DataFrame:
-    """Read a CSV (or TSV) or Parquet file; a missing, empty or unreadable file is a one-line error."""
+def read_table(path: str | Path, encoding: str = "utf-8") -> pd.DataFrame:
+    """Read a CSV (or TSV) or Parquet file; a missing, empty, undecodable or unreadable file is a one-line error
+    (a byte-order mark is dropped)."""
     path = Path(path)
     if not path.exists():
         raise RnnlabError(f"file not found: {path}")
@@ -66,11 +67,16 @@ def read_table(path: str | Path) -> pd.DataFrame:
         suffix = path.suffix.lower()
         if suffix in (".parquet", ".pq"):
             frame = pd.read_parquet(path)
-        elif suffix in (".tsv", ".tab"):
-            frame = pd.read_csv(path, sep="\t")
         else:
-            frame = pd.read_csv(path)
-    except (ValueError, OSError, UnicodeDecodeError, pd.errors.ParserError) as exc:
+            codec = "utf-8-sig" if encoding.lower().replace("_", "-") in ("utf-8", "utf8") else encoding
+            frame = pd.read_csv(path, sep="\t" if suffix in (".tsv", ".tab") else ",", encoding=codec)
+    except UnicodeDecodeError as exc:
+        hint = " (pass --encoding latin-1 if the file is Latin-1)" if "utf" in encoding.lower() else ""
+        raise RnnlabError(f"{path} is not valid {encoding}: byte 0x{exc.object[exc.start:exc.start + 1].hex()} at "
+                          f"byte offset {exc.start}{hint}") from exc  # fmt: skip
+    except LookupError as exc:
+        raise RnnlabError(f"unknown encoding {encoding!r}; try utf-8 or latin-1") from exc
+    except (ValueError, OSError, pd.errors.ParserError) as exc:
         reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         raise RnnlabError(f"cannot read {path} as a table: {reason}") from exc
     if frame.empty:

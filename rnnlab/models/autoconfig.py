@@ -27,7 +27,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from rnnlab.checkpoint import atomic_write_text
+from rnnlab.checkpoint import atomic_write_text, run_lock
 from rnnlab.data.calendar import Calendar
 from rnnlab.data.protocol import Plan
 from rnnlab.data.series import SeriesSpec, prepare_series
@@ -180,6 +180,13 @@ def auto_fit(
     log = _once(log)
     if not resume and ((run_dir / "best.safetensors").exists() or (run_dir / "search.json").exists()):
         raise RnnlabError(f"{run_dir} already holds a run; pass --resume to continue it or choose another run dir")
+    with run_lock(run_dir):  # the whole search and the final networks: a second run into this folder is refused
+        return _search_and_train(frame, spec, plan, template, train_config, fixed=fixed, budget=budget,
+                                 ensemble=ensemble, run_dir=run_dir, resume=resume, source=source, log=log)  # fmt: skip
+
+
+def _search_and_train(frame, spec, plan, template, train_config, *, fixed, budget, ensemble, run_dir, resume, source,
+                      log) -> tuple[Forecaster, list[Trial]]:  # fmt: skip
     n, val_size, test_size = plan.length, plan.val_size, plan.test_size
     train_values = prepare_series(frame, spec, source).targets[: n - test_size - val_size, 0]
     configs = candidates(plan.calendar, plan.horizon, train_values, fixed, template)

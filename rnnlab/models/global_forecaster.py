@@ -26,7 +26,15 @@ import numpy as np
 import torch
 from torch import Tensor, nn
 
-from rnnlab.checkpoint import fingerprint, load_checkpoint, load_error, save_checkpoint, strip_prefix, with_prefix
+from rnnlab.checkpoint import (
+    fingerprint,
+    load_checkpoint,
+    load_error,
+    run_lock,
+    save_checkpoint,
+    strip_prefix,
+    with_prefix,
+)
 from rnnlab.data.panel import PanelSeries
 from rnnlab.data.windows import SeriesTransform
 from rnnlab.errors import RnnlabError
@@ -34,6 +42,7 @@ from rnnlab.models.forecaster import LAYERS, ForecastConfig
 from rnnlab.train import FitResult, TrainConfig, fit
 
 TASK = "forecast-global"
+FALLBACK = 0.02  # the network gives way to its base when it is this much worse on validation
 
 
 class GlobalNet(nn.Module):
@@ -207,7 +216,10 @@ class GlobalForecaster:
             max_seconds: float = 0.0) -> GlobalForecaster:  # fmt: skip
         """Early stopping on the last ``horizon`` points of every series decides the epochs; then ``ensemble``
         networks train on all the data for that many epochs, ``max_seconds`` in all."""
-        run_dir = Path(run_dir)
+        with run_lock(run_dir):
+            return self._fit(panel, Path(run_dir), resume=resume, log=log, max_seconds=max_seconds)
+
+    def _fit(self, panel: list[PanelSeries], run_dir: Path, *, resume: bool, log, max_seconds: float):
         start = time.perf_counter()
         horizon = self.config.horizon
         self.ids = [item.id for item in panel]
@@ -228,10 +240,16 @@ class GlobalForecaster:
         epochs = max(2, probe_result.best_epoch)
         alone = val.y.abs().mean().item()  # the base's own error on validation: a network that outputs zero
         network = probe_result.best.get("val_loss", float("nan"))
-        self.validation = {"network": network, "base": alone, "use_network": bool(network < alone)}
+        # one network's validation error is noisy (the final median of several is steadier): the network is set aside
+        # only when it is clearly worse than its base, by more than FALLBACK
+        self.validation = {"network": network, "base": alone, "use_network": bool(network <= alone * (1 + FALLBACK))}
         if network < alone:
             log(f"validation (the last {horizon} points of each series): the network improves on its base, the "
                 f"{self.config.base} forecast alone (error {network:.4f} vs {alone:.4f})")  # fmt: skip
+        elif self.validation["use_network"]:
+            log(f"validation (the last {horizon} points of each series): the network does not improve on its base, "
+                f"the {self.config.base} forecast alone (error {network:.4f} vs {alone:.4f}), but is within "
+                f"{FALLBACK:.0%}: the network's forecasts are kept")  # fmt: skip
         else:
             log(f"validation (the last {horizon} points of each series): the network does NOT improve on its base, "
                 f"the {self.config.base} forecast alone (error {network:.4f} vs {alone:.4f}): the forecasts will be "

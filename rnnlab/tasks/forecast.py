@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 import torch
 
-from rnnlab.checkpoint import atomic_write_bytes, atomic_write_text, write_table
+from rnnlab.checkpoint import atomic_write_bytes, atomic_write_text, check_output, write_table
 from rnnlab.data.datasets import BUILTINS, BuiltinSeries, load_builtin
 from rnnlab.data.protocol import Plan, make_plan
 from rnnlab.data.series import SeriesSpec, guess_time_column, prepare_series, read_table
@@ -39,6 +39,7 @@ class DataOptions:
     time: str | None = None  # time column (or date parts 'year,month,day'); default: found by name or by parsing
     covariates: tuple[str, ...] = ()  # further input columns; ('all',) for every other column
     fill: str | None = "interpolate"  # 'interpolate', 'ffill' or 'zero' for missing values; 'none' refuses them
+    encoding: str = "utf-8"  # of a CSV file
 
 
 @dataclass(frozen=True)
@@ -66,7 +67,7 @@ def load_data(options: DataOptions, log=print) -> tuple[pd.DataFrame, SeriesSpec
     path = Path(options.data)
     if not path.exists() and not path.suffix:
         raise RnnlabError(f"no file or built-in series {options.data!r}; built-in: {', '.join(BUILTINS)}")
-    frame = read_table(path)
+    frame = read_table(path, options.encoding)
     time_column = options.time
     if time_column is None:
         time_column, note = guess_time_column(frame, exclude=(*options.targets, *options.covariates))
@@ -300,13 +301,14 @@ def evaluate_run(checkpoint: str, options: DataOptions, spans: SpanOptions = Spa
 def _load_for(forecaster: Forecaster, options: DataOptions, log):
     spec = forecaster.spec
     fill = options.fill if options.fill != DataOptions.fill else spec.fill
-    return load_data(DataOptions(options.data, spec.targets, spec.time, spec.covariates, fill), log)
+    return load_data(DataOptions(options.data, spec.targets, spec.time, spec.covariates, fill, options.encoding), log)
 
 
 def predict_run(checkpoint: str, options: DataOptions, output: str | None, log=print) -> pd.DataFrame:
     """Forecast the horizon after the end of the data; write a CSV (atomically) or print it."""
     forecaster = Forecaster.load(checkpoint)
     frame, _, source, _ = _load_for(forecaster, options, log)
+    check_output(output, options.data, checkpoint)
     result = forecaster.predict(frame, source=source)
     write_table(result, output, "forecast steps", log)
     return result

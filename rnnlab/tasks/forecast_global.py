@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 
 from rnnlab.baselines import ETS, Theta, naive2, seasonal_naive
-from rnnlab.checkpoint import atomic_write_text, write_table
+from rnnlab.checkpoint import atomic_write_text, check_output, write_table
 from rnnlab.data.calendar import frequency_of
 from rnnlab.data.competitions import PUBLISHED, load_competition, metric_name
 from rnnlab.data.panel import Panel, PanelSeries, read_panel
@@ -66,7 +66,7 @@ def global_model(options: GlobalOptions, horizon: int, period: int, positive: bo
 def _label(model: GlobalForecaster) -> str:
     if model.validation.get("use_network", True):
         return f"rnnlab (global {model.config.cell})"
-    return f"rnnlab (= {model.config.base}: the network lost on validation)"
+    return f"rnnlab ({model.config.base} on logs: net lost on validation)"
 
 
 def score_panel(
@@ -199,6 +199,7 @@ def predict_panel_run(checkpoint: str, data: str, *, id_column: str | None, targ
                       time_column: str | None, series_id: str | None, fill: str, output: str | None,
                       log=print) -> pd.DataFrame:  # fmt: skip
     """Forecast the horizon after every series of a panel (or one, ``series_id``) with a trained global model."""
+    check_output(output, data, checkpoint)
     model = GlobalForecaster.load(checkpoint)
     saved = model.columns  # the training's column choices, unless given again
     panel, _ = load_panel(data, id_column=id_column or saved.get("id"), target=target or saved.get("target"),
