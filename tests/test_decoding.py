@@ -73,7 +73,30 @@ def test_length_normalisation_prefers_the_longer_hypothesis():
     assert raw[0].score == pytest.approx(raw[1].score)  # both log 0.5; the raw score cannot tell them apart
     normalised = beam_search(step, select, [[]], 1, bos=BOS, eos=EOS, max_length=10, beam_size=2, alpha=1.0)[0][0]
     assert normalised.tokens == [A, A, A]
-    assert normalised.normalized == pytest.approx(math.log(0.5) / length_penalty(4, 1.0))
+    assert normalised.normalized == pytest.approx(math.log(0.5) / ((5 + 4) / 6) ** 1.0)  # GNMT, by hand
+
+
+@pytest.mark.parametrize("alpha", [0.6, 2.0])
+def test_the_length_penalty_is_gnmts_with_its_exponent(alpha):
+    """Independent of the function under test: ((5 + |Y|) / 6)^α by hand, |Y| counting </s>."""
+    assert length_penalty(4, alpha) == pytest.approx((9 / 6) ** alpha)
+    table = {(): {EOS: 0.5, A: 0.5}, (A,): {A: 1.0}, (A, A): {A: 1.0}, (A, A, A): {EOS: 1.0}}
+    step, select = table_decoder(table)
+    hyps = beam_search(step, select, [[]], 1, bos=BOS, eos=EOS, max_length=10, beam_size=2, alpha=alpha, n_best=2)[0]
+    by_length = {len(h.tokens): h for h in hyps}
+    assert by_length[3].normalized == pytest.approx(math.log(0.5) / (9 / 6) ** alpha)
+    assert by_length[0].normalized == pytest.approx(math.log(0.5) / (6 / 6) ** alpha)
+
+
+def test_a_hypothesis_finished_early_survives_when_the_rest_reach_the_length_limit():
+    """</s> at step 1 with probability 0.3; the other branch never ends. At max_length the finished one must be
+    returned first: its score log 0.3 beats the unfinished log 0.7 + 3 log 0.5."""
+    table = {(): {EOS: 0.3, A: 0.7}, (A,): {A: 0.5, B: 0.5}, (A, A): {A: 0.5, B: 0.5}, (A, B): {A: 0.5, B: 0.5},
+             (A, A, A): {A: 1.0}, (A, A, B): {A: 1.0}, (A, B, A): {A: 1.0}, (A, B, B): {A: 1.0}}  # fmt: skip
+    step, select = table_decoder(table)
+    hyps = beam_search(step, select, [[]], 1, bos=BOS, eos=EOS, max_length=4, beam_size=2, alpha=0.0, n_best=2)[0]
+    assert hyps[0].tokens == [] and hyps[0].finished and hyps[0].score == pytest.approx(math.log(0.3))
+    assert not hyps[1].finished
 
 
 def test_batched_beam_search_equals_one_sentence_at_a_time():

@@ -85,3 +85,39 @@ def test_layer_without_bias_matches_numpy_oracle(cell):
     out, _ = layer(x)
     ref_out, _ = NumpyRNN(cell, layer.state_dict()).forward(x.numpy())
     assert_close(out, ref_out, "output")
+
+
+@pytest.mark.parametrize("impl", ["fused", "loop"])
+@pytest.mark.parametrize("cell", list(CELLS))
+def test_layer_without_bias_has_the_oracles_gradients(cell, impl):
+    layer = randomize_(CELLS[cell](bias=False, num_layers=2, impl=impl).double())
+    x = torch.randn(T, B, I, dtype=torch.double, requires_grad=True)
+    out, _ = layer(x)
+    d_out = torch.randn(out.shape, dtype=torch.double)
+    out.backward(d_out)
+    ref = NumpyRNN(cell, layer.state_dict())
+    ref.forward(x.detach().numpy())
+    zeros = np.zeros((2, B, H))
+    grads = ref.backward(d_out.numpy(), (zeros, zeros) if cell == "lstm" else zeros)
+    assert not any("bias" in name for name, _ in layer.named_parameters())
+    for name, p in layer.named_parameters():
+        assert_close(p.grad, grads[name], f"∂L/∂{name}")
+    assert_close(x.grad, grads["input"], "∂L/∂input")
+
+
+@pytest.mark.parametrize("impl", ["fused", "loop"])
+@pytest.mark.parametrize("cell", list(CELLS))
+def test_float32_gradients_agree_with_the_float64_oracle(cell, impl):
+    """What users train with: float32, compared to the float64 oracle at float32's precision."""
+    layer = randomize_(CELLS[cell](num_layers=2, bidirectional=True, impl=impl), scale=0.3)
+    x = torch.randn(T, B, I, requires_grad=True)
+    out, _ = layer(x, lengths=LENGTHS)
+    d_out = torch.randn(out.shape)
+    out.backward(d_out)
+    ref = NumpyRNN(cell, {k: v.double() for k, v in layer.state_dict().items()})
+    ref.forward(x.detach().double().numpy(), None, LENGTHS)
+    zeros = np.zeros((4, B, H))
+    grads = ref.backward(d_out.double().numpy(), (zeros, zeros) if cell == "lstm" else zeros)
+    for name, p in layer.named_parameters():
+        np.testing.assert_allclose(p.grad.numpy(), grads[name], rtol=2e-4, atol=2e-5, err_msg=name)
+    np.testing.assert_allclose(x.grad.numpy(), grads["input"], rtol=2e-4, atol=2e-5)

@@ -173,3 +173,51 @@ def test_log_lines_are_printed_and_written_as_json(tmp_path):
 def test_bad_train_config_values_are_quoted(field, value):
     with pytest.raises(ValueError, match=repr(value).replace("(", r"\(")):
         TrainConfig(**{field: value})
+
+
+def test_every_step_sees_gradients_clipped_to_the_norm(tmp_path, monkeypatch):
+    norms = []
+    step = torch.optim.Adam.step
+
+    def recording_step(self, *args, **kwargs):
+        grads = [p.grad for group in self.param_groups for p in group["params"] if p.grad is not None]
+        norms.append(torch.linalg.vector_norm(torch.stack([torch.linalg.vector_norm(g) for g in grads])).item())
+        return step(self, *args, **kwargs)
+
+    monkeypatch.setattr(torch.optim.Adam, "step", recording_step)
+    fit(Model(), Regression(), TrainConfig(epochs=2, clip_norm=0.05, progress=False), tmp_path / "a", metadata=META,
+        log=lambda s: None)  # fmt: skip
+    assert len(norms) == 16 and max(norms) <= 0.05 * (1 + 1e-5)
+    norms.clear()
+    fit(Model(), Regression(), TrainConfig(epochs=1, clip_norm=0, progress=False), tmp_path / "b", metadata=META,
+        log=lambda s: None)  # fmt: skip
+    assert max(norms) > 0.05  # without clipping these gradients are larger: the bound above was the clipping's
+
+
+class Stateful(Regression):
+    """Truncated BPTT with an LSTM: the (h, c) state flows from batch to batch."""
+
+    def loss(self, model, batch, state):
+        self.states_seen.append(state)
+        x = self.x[:8]  # the same 8 streams every batch, as a stateful text model reads them
+        out, state = model.rnn(x, state)
+        return (model.head(out[:, -1]) - self.y[:8]).square().mean(), state
+
+
+class LSTMModel(nn.Module):
+    def __init__(self) -> None:
+        super().__init__()
+        torch.manual_seed(0)
+        from rnnlab.nn import LSTM
+
+        self.rnn = LSTM(2, 8, batch_first=True)
+        self.head = nn.Linear(8, 1)
+
+
+def test_an_lstm_state_is_carried_as_a_tuple_and_detached_between_batches(tmp_path):
+    task = Stateful()
+    fit(LSTMModel(), task, TrainConfig(epochs=1, progress=False), tmp_path, metadata=META, log=lambda s: None)
+    carried = [s for s in task.states_seen if s is not None]
+    assert len(carried) == 7 and all(isinstance(s, tuple) and len(s) == 2 for s in carried)
+    assert all(t.grad_fn is None and not t.requires_grad for s in carried for t in s)  # gradients stop here
+    assert not torch.equal(carried[0][0], carried[1][0])  # ... while the state itself flows on

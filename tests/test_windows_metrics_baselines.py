@@ -152,3 +152,17 @@ def test_the_theta_filter_equals_statsmodels_and_steps_in_o1():
         state.update(value)
     np.testing.assert_allclose(state.forecast(18), model.forecasts_at(series, np.array([110]), 18)[0], rtol=1e-9)
     assert Theta.from_dict(model.to_dict()).to_dict() == model.to_dict()
+
+
+def test_the_mase_scale_comes_from_the_training_part_only():
+    from rnnlab.evaluation import mase_scales
+
+    truth = Y.copy()
+    scale = mase_scales(truth, 300, 24)
+    expected = np.abs(truth[24:300] - truth[:276]).mean(axis=0)  # in-sample seasonal naive MAE, by hand
+    np.testing.assert_allclose(scale, expected)
+    truth[300:] *= 1000  # the test part changes nothing
+    np.testing.assert_allclose(mase_scales(truth, 300, 24), expected)
+    truth[:300] *= 2  # the training part does
+    np.testing.assert_allclose(mase_scales(truth, 300, 24), 2 * expected)
+    assert np.isnan(mase_scale(np.full(50, 3.0), 1))  # a constant series has no scale: MASE is not defined
