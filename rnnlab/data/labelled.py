@@ -120,6 +120,8 @@ def check_sequences(data: LabelledSequences) -> LabelledSequences:
                               "infinite values; fill or drop them first")  # fmt: skip
         if len(sequence) == 0:
             raise RnnlabError(f"sequence {i} of {data.source} is empty")
+    if not data.sequences:
+        raise RnnlabError(f"{data.source} has no sequences")
     if len(data.classes) < 2:
         raise RnnlabError(f"{data.source} has a single class ({data.classes[0]!r}); a classifier needs at least two")
     return data
@@ -136,6 +138,13 @@ def read_sequence_table(path: str | Path, *, id: str, label: str, time: str | No
             f"{', '.join(map(str, frame.columns))}"
         )
     features = [c for c in frame.columns if c not in wanted]
+    for column in (id, label):
+        empty = frame[column].isna()
+        if empty.any():
+            raise RnnlabError(f"column {column!r} of {path} has {int(empty.sum())} missing values (first at line "
+                              f"{int(np.flatnonzero(empty.to_numpy())[0]) + 2})")  # fmt: skip
+    if not features:
+        raise RnnlabError(f"{path} has no feature columns besides {', '.join(wanted)}")
     if time:
         frame = frame.sort_values([id, time], kind="stable")
     sequences, labels = [], []
