@@ -11,6 +11,7 @@ import argparse
 import os
 import sys
 
+from rnnlab import __version__
 from rnnlab.commands import basics, classify, forecast, inspect, text, translate
 from rnnlab.errors import RnnlabError
 
@@ -35,6 +36,7 @@ def describe(exc: BaseException) -> str:
 def build_parser() -> argparse.ArgumentParser:
     parser = Parser(prog="rnnlab", description="Recurrent neural networks you can see inside.")
     parser.add_argument("--debug", action="store_true", help="show tracebacks instead of one-line errors")
+    parser.add_argument("--version", action="version", version=f"rnnlab {__version__}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     basics.register(commands)
@@ -63,6 +65,11 @@ def main(argv: list[str] | None = None) -> int:
 
         if not is_main():  # one voice: the other processes print nothing
             sys.stdout = open(os.devnull, "w")  # noqa: SIM115
+    from rnnlab.runtime import choose_threads, tune_allocator
+
+    tune_allocator()  # every way of running rnnlab gets the allocator that makes training steps faster
+    if hasattr(args, "threads"):  # a training command
+        choose_threads(args.threads)
     try:
         args.func(args)
     except BrokenPipeError:  # the reader went away (rnnlab text generate | head): stop quietly, as cat does

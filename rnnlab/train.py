@@ -143,7 +143,8 @@ def fit(
         raise RnnlabError(f"nothing to resume: {run_dir / 'last.safetensors'} does not exist")
     if not resume and ((run_dir / "last.safetensors").exists() or (run_dir / "best.safetensors").exists()):
         raise RnnlabError(
-            f"{run_dir} already holds a checkpoint; pass --resume to continue it or choose another run dir"
+            f"{run_dir} already holds a checkpoint; pass --resume (resume=True in Python) to continue it, or choose "
+            "another run dir"
         )
     barrier()  # every process has looked before rank 0 writes anything
     with run_lock(run_dir):  # a second run into this folder is refused while this one trains

@@ -39,7 +39,7 @@ def test_console_script_reports_errors_in_one_line_and_exits_non_zero():
     )
     assert result.returncode == 2
     assert result.stderr.strip().splitlines() == [
-        "rnnlab: error: summary: argument --num-layers: must be a whole number ≥ 1, got 0"
+        "rnnlab: error: summary: argument --layers/--num-layers: must be a whole number ≥ 1, got 0"
     ]
 
 

@@ -56,8 +56,9 @@ def test_predict_extrapolates_the_time_index_and_save_load_gives_the_same_foreca
     forecaster = trained(tmp_path, config)
     frame = sine_frame()
     prediction = forecaster.predict(frame)
-    assert list(prediction.columns) == ["time", "step", "value"]
-    assert prediction["time"].iloc[0] == frame["time"].iloc[-1] + pd.Timedelta("1h")
+    assert list(prediction.columns) == ["step", "value"] and prediction.index.name == "time"
+    assert prediction.index[0] == frame["time"].iloc[-1] + pd.Timedelta("1h")
+    assert len(forecaster.predict(frame, horizon=5)) == 5
     forecaster.save(tmp_path / "f.safetensors")
     loaded = Forecaster.load(tmp_path / "f.safetensors")
     pd.testing.assert_frame_equal(loaded.predict(frame), prediction)

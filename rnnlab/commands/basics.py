@@ -22,7 +22,8 @@ def register(commands) -> None:
     summ.add_argument("--cell", choices=("rnn", "lstm", "gru"), default="lstm", help="cell type (default lstm)")
     summ.add_argument("--input-size", type=POSITIVE, default=1, help="features per time step (default 1)")
     summ.add_argument("--hidden-size", type=POSITIVE, default=10, help="size of h (default 10)")
-    summ.add_argument("--num-layers", type=POSITIVE, default=1, help="stacked layers (default 1)")
+    summ.add_argument("--layers", "--num-layers", dest="num_layers", type=POSITIVE, default=1,
+                      help="stacked layers (default 1)")  # fmt: skip
     summ.add_argument("--bidirectional", action="store_true", help="add a time-reversed pass per layer")
     summ.add_argument("--nonlinearity", choices=("tanh", "relu"), default="tanh", help="for --cell rnn")
     summ.set_defaults(func=_summary)

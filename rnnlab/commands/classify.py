@@ -102,8 +102,8 @@ def _train(args: argparse.Namespace) -> None:
                               bidirectional=not args.unidirectional, pooling=args.pooling,
                               embedding_dim=args.embedding_dim, dropout=dropout,
                               class_weights=args.class_weights)  # fmt: skip
-    train_config = TrainConfig(epochs=epochs, lr=args.lr, patience=patience, seed=args.seed,
-                               monitor=monitor, progress=not args.no_progress)  # fmt: skip
+    train_config = TrainConfig(epochs=epochs, lr=args.lr, patience=patience, seed=args.seed, monitor=monitor,
+                               progress=not args.no_progress, max_seconds=(args.minutes or 0) * 60)  # fmt: skip
     run_dir = args.run_dir or f"runs/classify-{datetime.now():%Y%m%d-%H%M%S}"
     if args.builtin or args.sequences:
         from rnnlab.tasks.classify import sequence_run

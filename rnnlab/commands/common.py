@@ -60,10 +60,10 @@ FRACTION = real(above=0, below=1)  # a part of the data
 
 
 def add_training_options(parser: argparse.ArgumentParser) -> None:
-    """``--nproc``: processes for distributed data-parallel training on this machine (see rnnlab.distributed)."""
-    parser.add_argument(
-        "--nproc",
-        type=POSITIVE,
-        default=1,
-        help="train with N processes (PyTorch DDP); torchrun -m rnnlab for machines",
-    )
+    """What every ``train`` takes: ``--minutes`` (a time budget), ``--threads``, ``--nproc`` (distributed data
+    parallel, :mod:`rnnlab.distributed`)."""
+    parser.add_argument("--minutes", type=RATE, default=None, help="stop training after this many minutes")
+    parser.add_argument("--threads", type=POSITIVE, default=None,
+                        help="torch threads (default: the cores not busy with other work)")  # fmt: skip
+    parser.add_argument("--nproc", type=POSITIVE, default=1,
+                        help="train with N processes (PyTorch DDP); torchrun -m rnnlab for machines")  # fmt: skip

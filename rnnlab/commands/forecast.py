@@ -195,17 +195,18 @@ def _train(args: argparse.Namespace) -> None:
     options = DataOptions(args.data, args.target, args.time, args.covariates, args.fill, args.encoding)
     spans = SpanOptions(args.horizon, args.val_size, args.test_size, args.stride, args.cycles, args.period,
                         args.mase_period)  # fmt: skip
-    if args.budget <= 0:
-        raise ValueError(f"--budget must be a positive number of seconds, got {args.budget}")
-    train_run(options, given, _train_config(args), run_dir=run_dir, spans=spans, auto=args.auto == "on",
+    train_config = _train_config(args)  # (--minutes sets the budget)
+    train_run(options, given, train_config, run_dir=run_dir, spans=spans, auto=args.auto == "on",
               budget=args.budget, ensemble=given.pop("ensemble", 6), resume=args.resume)  # fmt: skip
 
 
 def _train_config(args: argparse.Namespace) -> TrainConfig:
+    if args.minutes:  # the whole run's time: the search's budget, and each training's limit
+        args.budget = args.minutes * 60
     return TrainConfig(
         epochs=args.epochs, lr=args.lr, optimizer=args.optimizer, weight_decay=args.weight_decay,
         clip_norm=args.clip_norm, patience=args.patience, seed=args.seed, checkpoint_seconds=args.checkpoint_seconds,
-        progress=not args.no_progress,
+        progress=not args.no_progress, max_seconds=(args.minutes or 0) * 60,
     )  # fmt: skip
 
 
@@ -216,6 +217,7 @@ def _train_panel(args: argparse.Namespace) -> None:
         raise ValueError("give --id (a long table) or --wide (one column per series), not both")
     if args.horizon is None:
         raise ValueError("say how many steps to forecast with --horizon (every series is forecast that far)")
+    _train_config(args)  # --minutes becomes the budget
     options = GlobalOptions(
         cell=args.cell or "lstm", hidden_size=args.hidden_size or 64, lookback=args.lookback,
         base=args.base or "theta", transform=args.transform, ensemble=args.ensemble or 5,

@@ -36,7 +36,6 @@ def register(commands) -> None:
     train.add_argument("--batch-size", type=POSITIVE, default=64, help="parallel streams of text (default 64)")
     train.add_argument("--bptt", type=POSITIVE, default=128, help="tokens per batch and gradient horizon (default 128)")
     train.add_argument("--epochs", type=POSITIVE, default=50, help="passes over the text, at most (default 50)")
-    train.add_argument("--minutes", type=RATE, default=0, help="stop after this much training time (0: no limit)")
     train.add_argument("--lr", type=RATE, default=2e-3)
     train.add_argument("--clip-norm", type=NONNEGATIVE, default=1.0)
     train.add_argument(
@@ -66,10 +65,8 @@ def _train(args: argparse.Namespace) -> None:
     from rnnlab.tasks.text import load_corpus, train_text
     from rnnlab.train import TrainConfig
 
-    if args.minutes < 0:
-        raise ValueError(f"--minutes must be ≥ 0 (0: no limit), got {args.minutes}")
     train_config = TrainConfig(epochs=args.epochs, lr=args.lr, clip_norm=args.clip_norm, patience=args.patience,
-                               lr_patience=1, seed=args.seed, max_seconds=args.minutes * 60,
+                               lr_patience=1, seed=args.seed, max_seconds=(args.minutes or 0) * 60,
                                progress=not args.no_progress)  # fmt: skip
     model_config = {"cell": args.cell, "embedding_dim": args.embedding_dim, "hidden_size": args.hidden_size,
                     "num_layers": args.layers, "dropout": args.dropout, "tie_weights": args.tie_weights}  # fmt: skip

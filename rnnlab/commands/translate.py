@@ -97,7 +97,7 @@ def _train(args: argparse.Namespace) -> None:
                     "dropout": args.dropout}  # fmt: skip
     Seq2SeqConfig(source_vocab=1, target_vocab=1, **model_config)  # check the shape before reading data
     train_config = TrainConfig(epochs=args.epochs, lr=args.lr, patience=args.patience, lr_patience=2, seed=args.seed,
-                               progress=not args.no_progress)  # fmt: skip
+                               progress=not args.no_progress, max_seconds=(args.minutes or 0) * 60)  # fmt: skip
     if args.builtin:
         pairs, source = builtin_pairs(args.builtin, args.pairs, seed=args.seed), f"built-in {args.builtin}"
         level = args.level or LEVELS[args.builtin]

@@ -14,9 +14,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
+import pandas as pd
 
 from rnnlab.data.calendar import Calendar, detect_periods, frequency_of
-from rnnlab.data.series import Series
+from rnnlab.data.datasets import BuiltinSeries
+from rnnlab.data.series import Series, SeriesSpec, prepare_series
+from rnnlab.data.sources import SpanOptions
 from rnnlab.errors import RnnlabError
 from rnnlab.evaluation import default_stride
 
@@ -140,3 +143,16 @@ def make_plan(
         length=n,
         notes=notes,
     )
+
+
+def plan_for(
+    frame: pd.DataFrame, spec: SeriesSpec, source: str, entry: BuiltinSeries | None, spans: SpanOptions
+) -> Plan:
+    """The run's plan (horizon, spans, calendar) from the user's options and the data."""
+    series = prepare_series(frame, spec, source)
+    horizon = spans.horizon if spans.horizon is not None else (48 if entry and entry.name == "electricity" else None)
+    return make_plan(
+        series, horizon=horizon, val_size=spans.val_size, test_size=spans.test_size, stride=spans.stride,
+        cycles=spans.cycles, period=spans.period, mase_period=spans.mase_period,
+        protocol_holdout=entry.holdout if entry else 0,
+    )  # fmt: skip

@@ -29,6 +29,12 @@ class SeriesSpec:
     covariates: tuple[str, ...] = ()  # further input columns, observed up to the forecast origin
     fill: str | None = "interpolate"  # missing values: 'interpolate', 'ffill', 'zero'; 'none' (or None) refuses them
 
+    def __post_init__(self) -> None:  # SeriesSpec("load") means one target, not the letters l, o, a, d
+        if isinstance(self.targets, str):
+            object.__setattr__(self, "targets", (self.targets,))
+        if isinstance(self.covariates, str):
+            object.__setattr__(self, "covariates", (self.covariates,))
+
 
 @dataclass
 class Series:

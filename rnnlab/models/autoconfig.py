@@ -179,7 +179,8 @@ def auto_fit(
     run_dir = Path(run_dir)
     log = _once(log)
     if not resume and ((run_dir / "best.safetensors").exists() or (run_dir / "search.json").exists()):
-        raise RnnlabError(f"{run_dir} already holds a run; pass --resume to continue it or choose another run dir")
+        raise RnnlabError(f"{run_dir} already holds a run; pass --resume (resume=True in Python) to continue it, or "
+                          "choose another run dir")  # fmt: skip
     with run_lock(run_dir):  # the whole search and the final networks: a second run into this folder is refused
         return _search_and_train(frame, spec, plan, template, train_config, fixed=fixed, budget=budget,
                                  ensemble=ensemble, run_dir=run_dir, resume=resume, source=source, log=log)  # fmt: skip

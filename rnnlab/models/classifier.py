@@ -331,3 +331,6 @@ class TextEnsemble:
             members = [TextClassifier.load(f) for f in files]
             return members[0] if len(members) == 1 else cls(members)
         return TextClassifier.load(path)
+
+
+SequenceClassifier = NumericClassifier  # the name users look for: multivariate sequences → classes

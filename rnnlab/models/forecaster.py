@@ -170,27 +170,55 @@ class _WindowTask:
         return len(batch)
 
 
-@dataclass
 class Forecaster:
     """Fit a recurrent forecaster on a table, forecast from any history, stream new points.
 
     Example::
 
-        >>> fc = Forecaster(ForecastConfig(lookback=96, horizon=48, base="seasonal", period=336, cycles=(48, 336)))
-        >>> fc.fit(frame, SeriesSpec(targets=("load",), time="time"), val_size=672, test_size=672, run_dir="runs/a")
-        >>> fc.predict(frame)            # the 48 steps after the end of frame, as a DataFrame
+        >>> fc = Forecaster(cell="gru", horizon=48)            # every option you do not give is chosen for you
+        >>> fc.fit(frame, target="load")                      # a DataFrame (time column or DatetimeIndex), a Series,
+        >>> fc.predict()                                      #   a CSV path or a built-in name; then the next 48
+        >>> fc.evaluate()                                     #   steps, indexed by time, and the test table
+        >>> Forecaster.load("runs/forecast-.../best.safetensors")
+
+    Keyword options are any :class:`ForecastConfig` field (``cell``, ``hidden_size``, ``layers``, ``lookback``,
+    ``horizon``, ``base``, ``transform``, ...), any :class:`~rnnlab.train.TrainConfig` field (``epochs``, ``lr``,
+    ``patience``, ``seed``, ...), and ``auto`` (search what you did not set; default True, as on the command line),
+    ``budget`` (its seconds), ``ensemble`` (networks). The defaults are the command line's.
     """
 
-    config: ForecastConfig = field(default_factory=ForecastConfig)
-    train_config: TrainConfig = field(default_factory=TrainConfig)
-    spec: SeriesSpec | None = None
-    members: list[Member] = field(default_factory=list)
-    encoder: CovariateEncoder = field(default_factory=CovariateEncoder)
-    anchor: str | None = None  # first time of the training data (the phase origin of the cycles)
-    freq: str | None = None  # its regular step, e.g. '0 days 00:30:00'
-    result: FitResult | None = None  # the first member's training
-    info: dict[str, Any] = field(default_factory=dict)  # what the task decided (calendar, search), saved with it
-    _stream: dict[str, Any] | None = None
+    def __init__(
+        self,
+        config: ForecastConfig | None = None,
+        train_config: TrainConfig | None = None,
+        spec: SeriesSpec | None = None,
+        members: list[Member] | None = None,
+        encoder: CovariateEncoder | None = None,
+        anchor: str | None = None,
+        freq: str | None = None,
+        result: FitResult | None = None,
+        info: dict[str, Any] | None = None,
+        **options: Any,
+    ) -> None:
+        if config is not None and not isinstance(config, ForecastConfig):
+            raise RnnlabError(f"Forecaster takes keyword options (Forecaster(cell='gru', horizon=48)); got {config!r}")
+        self.options = _user_options(options)  # what a user set by keyword (empty for the library's own use)
+        self.config = config or ForecastConfig(**{k: v for k, v in self.options["model"].items()
+                                                  if k in ForecastConfig.__dataclass_fields__})  # fmt: skip
+        self.train_config = train_config or TrainConfig(**{**DEFAULT_TRAINING, **self.options["training"]})
+        self.spec = spec
+        self.members: list[Member] = members or []
+        self.encoder = encoder or CovariateEncoder()
+        self.anchor, self.freq = anchor, freq  # first time of the training data (the phase origin of the cycles)
+        self.result = result  # the first member's training
+        self.info: dict[str, Any] = info or {}  # what the task decided (calendar, search), saved with it
+        self._stream: dict[str, Any] | None = None
+        self._history: tuple[pd.DataFrame, str] | None = None  # the data fit() saw, for predict() without data
+        self._plan = None
+
+    def __repr__(self) -> str:
+        state = f"{len(self.members)} networks" if self.members else "not trained"
+        return f"Forecaster({self.config.cell}, horizon={self.config.horizon}, {state})"
 
     @property
     def net(self) -> ForecastNet | None:
@@ -233,7 +261,23 @@ class Forecaster:
             raise RnnlabError("base 'seasonal' needs the seasonal period: pass --period M (e.g. 336 for weekly)")
 
     # ----- training ------------------------------------------------------------------------------------------
-    def fit(
+    def fit(self, data: Any, spec: SeriesSpec | None = None, **options: Any) -> Forecaster:
+        """Train on ``data``: ``fit(df, target="load")`` (a DataFrame with a time column or a DatetimeIndex, a Series,
+        an array, a CSV/Parquet path or a built-in name; optional ``time``, ``covariates``, ``horizon``,
+        ``val_size``, ``test_size``, ``run_dir``, ``resume``, ``log``). The calendar, spans and (with ``auto``) the
+        configuration are chosen as on the command line; the run folder defaults to ``runs/forecast-<time>``."""
+        if isinstance(spec, SeriesSpec):  # the library's own call: columns and spans already decided
+            return self._fit_spec(data, spec, **options)
+        if spec is not None:
+            raise RnnlabError(
+                "fit takes the data and keyword options: fit(df, target='load'), or a single series fit(df['load']); "
+                f"got a second argument of type {type(spec).__name__}"
+            )
+        from rnnlab.models.forecaster_api import fit_data
+
+        return fit_data(self, data, **options)
+
+    def _fit_spec(
         self,
         frame: pd.DataFrame,
         spec: SeriesSpec,
@@ -376,18 +420,49 @@ class Forecaster:
             z, state = net(torch.from_numpy(row)[None, None], state)  # (1, 1, K)
         return transform.decode(history[origin:])
 
-    def predict(self, frame: pd.DataFrame, *, source: str = "data") -> pd.DataFrame:
-        """The ``horizon`` steps after the end of ``frame``, with times when the data has a time column."""
+    def predict(self, data: Any = None, horizon: int | None = None, *, n: int | None = None,
+                source: str = "data") -> pd.DataFrame:  # fmt: skip
+        """The next ``horizon`` steps (default: all the model forecasts) after the end of ``data`` (default: the data
+        ``fit`` saw), indexed by their times when the data has a time column (else by step 1, 2, ...).
+
+        ``predict(24)`` and ``predict(n=24)`` (darts' spelling) mean ``predict(horizon=24)``.
+        """
         self._require_fitted()
-        data = self._data(frame, source)
-        forecast = self.forecast_at(data, np.array([len(data.series)]))[0]  # (H, K)
+        if isinstance(data, (int, np.integer)) and not isinstance(data, bool):
+            data, horizon = None, int(data) if horizon is None else horizon
+        horizon = n if horizon is None else horizon
+        if horizon is not None and (isinstance(horizon, bool) or not isinstance(horizon, (int, np.integer))
+                                    or not 1 <= horizon <= self.config.horizon):  # fmt: skip
+            raise RnnlabError(f"horizon must be a whole number from 1 to {self.config.horizon} (this model's), "
+                              f"got {horizon!r}")  # fmt: skip
+        if data is None:
+            if self._history is None:
+                raise RnnlabError("give the history to forecast from: predict(df) (a loaded model has none)")
+            frame, source = self._history
+        else:
+            from rnnlab.data.sources import table_of
+
+            frame, _, _, _ = table_of(data, target=self.spec.targets, time=self.spec.time,
+                                      covariates=self.spec.covariates, fill=self.spec.fill or "interpolate",
+                                      log=lambda _: None)  # fmt: skip
+        prepared = self._data(frame, source)
+        forecast = self.forecast_at(prepared, np.array([len(prepared.series)]))[0]  # (H, K)
         result = pd.DataFrame(forecast, columns=list(self.spec.targets))
         result.insert(0, "step", np.arange(1, self.config.horizon + 1))
-        if data.series.times is not None:
+        if prepared.series.times is not None:
             freq = pd.Timedelta(self.freq)
             column = self.spec.time if "," not in self.spec.time else "time"  # date parts become one column
-            result.insert(0, column, data.series.times[-1] + freq * result["step"].to_numpy())
-        return result
+            result.index = pd.DatetimeIndex(prepared.series.times[-1] + freq * result["step"].to_numpy(), name=column)
+        else:
+            result.index = pd.RangeIndex(len(prepared.series), len(prepared.series) + len(result), name="row")
+        return result.iloc[: horizon or self.config.horizon]
+
+    def evaluate(self, data: Any = None) -> pd.DataFrame:
+        """This model beside the naive, seasonal naive, ETS and Theta on rolling origins through the test span of
+        ``data`` (default: the data ``fit`` saw): a table of MASE, MAE, RMSE and sMAPE, best first."""
+        from rnnlab.models.forecaster_api import evaluate_data
+
+        return evaluate_data(self, data)
 
     # ----- streaming -----------------------------------------------------------------------------------------
     def start_stream(self, frame: pd.DataFrame, *, source: str = "data") -> None:
@@ -501,13 +576,38 @@ class Forecaster:
             encoder = CovariateEncoder.from_dict(meta.get("covariates", {}))
         except (KeyError, TypeError, RuntimeError, ValueError) as exc:
             raise RnnlabError(f"{path} does not hold a usable forecaster: {load_error(exc)}") from exc
-        return cls(config=config, spec=spec, members=members, encoder=encoder, anchor=meta["anchor"],
-                   freq=meta["freq"], info=meta.get("info", {}))  # fmt: skip
+        return cls(config, None, spec, members, encoder, meta["anchor"], meta["freq"], None, meta.get("info", {}))
 
     def _require_fitted(self) -> None:
         if not self.members:
-            raise RnnlabError("this forecaster is not trained: call fit() or Forecaster.load()")
+            raise RnnlabError("this forecaster is not trained yet: call fit(data, target=...) or Forecaster.load(path)")
 
 
 def _config(saved: dict) -> ForecastConfig:
     return ForecastConfig(**{**saved, "cycles": tuple(saved["cycles"])})
+
+
+DEFAULT_TRAINING = {"epochs": 30}  # the command line's: every option's default comes from one place
+_ALIASES = {"layers": "num_layers"}
+_OPTIONS = ("auto", "budget", "ensemble")
+
+
+def _user_options(options: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """Sort keyword options into model fields, training fields and the automatic configuration's; refuse the rest
+    with the list of what exists."""
+    model, training, auto = {}, {}, {}
+    for name, value in options.items():
+        key = _ALIASES.get(name, name)
+        if key in ForecastConfig.__dataclass_fields__:
+            model[key] = tuple(value) if key == "cycles" else value
+        elif key in TrainConfig.__dataclass_fields__:
+            training[key] = value
+        elif key in _OPTIONS:
+            auto[key] = value
+        else:
+            known = sorted({*ForecastConfig.__dataclass_fields__, *TrainConfig.__dataclass_fields__, *_OPTIONS,
+                            "layers"})  # fmt: skip
+            raise RnnlabError(f"Forecaster has no option {name!r}; options are: {', '.join(known)}")
+    if "ensemble" in auto:
+        model["ensemble"] = auto["ensemble"]
+    return {"model": model, "training": training, "auto": auto}

@@ -10,7 +10,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import time
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, replace
 from pathlib import Path
 
 import numpy as np
@@ -18,9 +18,10 @@ import pandas as pd
 import torch
 
 from rnnlab.checkpoint import atomic_write_bytes, atomic_write_text, check_output, write_table
-from rnnlab.data.datasets import BUILTINS, BuiltinSeries, load_builtin
-from rnnlab.data.protocol import Plan, make_plan
-from rnnlab.data.series import SeriesSpec, guess_time_column, prepare_series, read_table
+from rnnlab.data.datasets import BuiltinSeries
+from rnnlab.data.protocol import Plan, plan_for
+from rnnlab.data.series import SeriesSpec
+from rnnlab.data.sources import DataOptions, SpanOptions, load_data
 from rnnlab.errors import RnnlabError
 from rnnlab.evaluation import Row, evaluate_forecaster, format_table
 from rnnlab.models.autoconfig import auto_fit, default_config
@@ -30,99 +31,13 @@ from rnnlab.train import TrainConfig
 DEMO_CONFIG = ForecastConfig(lookback=96, horizon=48, base="seasonal", period=336, cycles=(48, 336), hidden_size=64)
 
 
-@dataclass(frozen=True)
-class DataOptions:
-    """Where the series comes from and which columns are what."""
-
-    data: str  # a built-in name (see `rnnlab forecast datasets`) or a CSV/Parquet path
-    targets: tuple[str, ...] = ()  # target columns; default: the built-in's, or the only numeric column
-    time: str | None = None  # time column (or date parts 'year,month,day'); default: found by name or by parsing
-    covariates: tuple[str, ...] = ()  # further input columns; ('all',) for every other column
-    fill: str | None = "interpolate"  # 'interpolate', 'ffill' or 'zero' for missing values; 'none' refuses them
-    encoding: str = "utf-8"  # of a CSV file
-
-
-@dataclass(frozen=True)
-class SpanOptions:
-    """What the user said about the protocol (None: inferred, see :mod:`rnnlab.data.protocol`)."""
-
-    horizon: int | None = None
-    val_size: int | None = None
-    test_size: int | None = None
-    stride: int | None = None
-    cycles: tuple[float, ...] | None = None
-    period: int | None = None
-    mase_period: int | None = None
-
-
-def load_data(options: DataOptions, log=print) -> tuple[pd.DataFrame, SeriesSpec, str, BuiltinSeries | None]:
-    """The table, the column spec, a name for messages, and the built-in entry if it is one."""
-    if options.data in BUILTINS:
-        entry, frame = load_builtin(options.data)
-        spec = SeriesSpec(
-            targets=options.targets or (entry.target,), time=options.time or entry.time,
-            covariates=_covariates(frame, options, entry.time), fill=options.fill,
-        )  # fmt: skip
-        return frame, spec, options.data, entry
-    path = Path(options.data)
-    if not path.exists() and not path.suffix:
-        raise RnnlabError(f"no file or built-in series {options.data!r}; built-in: {', '.join(BUILTINS)}")
-    frame = read_table(path, options.encoding)
-    time_column = options.time
-    if time_column is None:
-        time_column, note = guess_time_column(frame, exclude=(*options.targets, *options.covariates))
-        if note:
-            log(f"note: {note} (--time to choose another)")
-    time_parts = [c.strip() for c in time_column.split(",")] if time_column else []
-    covariates = _covariates(frame, options, time_column)
-    targets = options.targets
-    if not targets:
-        others = [c for c in frame.columns if c not in time_parts and c not in covariates]
-        numeric = [c for c in others if c in frame.select_dtypes("number").columns]
-        numeric = others if len(others) == 1 else numeric  # one candidate: take it, and let the checks speak
-        if len(numeric) != 1:
-            raise RnnlabError(
-                f"say which column to forecast with --target; columns of {path}: {', '.join(map(str, frame.columns))}"
-            )
-        targets = (numeric[0],)
-    return frame, SeriesSpec(tuple(targets), time_column, covariates, options.fill), str(path), None
-
-
-def _covariates(frame: pd.DataFrame, options: DataOptions, time_column: str | None) -> tuple[str, ...]:
-    """The covariate columns: as given, or with ``all`` every column but the time and targets (and a running row
-    number, which says nothing about the future)."""
-    if options.covariates != ("all",):
-        return tuple(options.covariates)
-    skip = {*(c.strip() for c in (time_column or "").split(",") if c.strip()), *options.targets}
-    chosen = []
-    for column in frame.columns:
-        values = frame[column]
-        if column in skip:
-            continue
-        if pd.api.types.is_integer_dtype(values) and len(values) > 2 and (values.diff().iloc[1:] == 1).all():
-            continue  # a row number
-        chosen.append(str(column))
-    return tuple(chosen)
-
-
-def plan_for(frame: pd.DataFrame, spec: SeriesSpec, source: str, entry: BuiltinSeries | None, spans: SpanOptions):
-    """The run's plan (horizon, spans, calendar) from the user's options and the data."""
-    series = prepare_series(frame, spec, source)
-    horizon = spans.horizon if spans.horizon is not None else (48 if entry and entry.name == "electricity" else None)
-    return make_plan(
-        series, horizon=horizon, val_size=spans.val_size, test_size=spans.test_size, stride=spans.stride,
-        cycles=spans.cycles, period=spans.period, mase_period=spans.mase_period,
-        protocol_holdout=entry.holdout if entry else 0,
-    )  # fmt: skip
-
-
 def train_run(
     options: DataOptions,
     model: dict,
     train_config: TrainConfig,
     *,
     run_dir: str | Path,
-    spans: SpanOptions = SpanOptions(),
+    spans: SpanOptions | None = None,
     auto: bool = True,
     budget: float = 180.0,
     ensemble: int = 6,
@@ -149,7 +64,7 @@ def train_frame(
     train_config: TrainConfig,
     *,
     run_dir: str | Path,
-    spans: SpanOptions = SpanOptions(),
+    spans: SpanOptions | None = None,
     auto: bool = True,
     budget: float = 180.0,
     ensemble: int = 6,
@@ -158,6 +73,7 @@ def train_frame(
     show_table: bool = True,
 ) -> tuple[Forecaster, Row, list[Row]]:
     """:func:`train_run` on a table already loaded."""
+    spans = spans or SpanOptions()
     if resume and not any((Path(run_dir) / name).exists() for name in ("last.safetensors", "search.json")):
         raise RnnlabError(f"nothing to resume in {run_dir}: it holds no interrupted run")
     plan = plan_for(frame, spec, source, entry, spans)
@@ -285,9 +201,10 @@ def write_plots(
     report.write(run_dir / "report.html")
 
 
-def evaluate_run(checkpoint: str, options: DataOptions, spans: SpanOptions = SpanOptions(), log=print):
+def evaluate_run(checkpoint: str, options: DataOptions, spans: SpanOptions | None = None, log=print):
     """A trained forecaster beside the baselines on the test span of (other) data; the column choices come from the
     checkpoint."""
+    spans = spans or SpanOptions()
     forecaster = Forecaster.load(checkpoint)
     frame, spec, source, entry = _load_for(forecaster, options, log)
     plan_spans = replace(spans, horizon=forecaster.config.horizon)
@@ -310,6 +227,7 @@ def predict_run(checkpoint: str, options: DataOptions, output: str | None, log=p
     frame, _, source, _ = _load_for(forecaster, options, log)
     check_output(output, options.data, checkpoint)
     result = forecaster.predict(frame, source=source)
+    result = result.reset_index() if result.index.name != "row" else result  # the times as a column of the CSV
     write_table(result, output, "forecast steps", log)
     return result
 
