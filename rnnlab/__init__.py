@@ -21,6 +21,8 @@ _LAZY = {
     "LanguageModel": "rnnlab.models.language_model",
     "Translator": "rnnlab.models.translator",
     "TrainConfig": "rnnlab.train",
+    "load_dataset": "rnnlab.data.datasets",
+    "tune_allocator": "rnnlab.runtime",
 }
 
 __all__ = [

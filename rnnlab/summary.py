@@ -57,13 +57,16 @@ def _shape_of(output: Any) -> str:
     return str(tuple(first.shape)) if isinstance(first, Tensor) else "?"
 
 
-def summary(model: nn.Module, example_input: Any = None, *, print_fn: Callable[[str], None] | None = print) -> str:
-    """Print (and return) a table of the model's layers, their output shapes and parameter counts.
+def summary(
+    model: nn.Module, example_input: Any = None, *, print_fn: Callable[[str], None] | None = print
+) -> str | None:
+    """Print a table of the model's layers, their output shapes and parameter counts (as Keras' ``summary`` does;
+    with ``print_fn=None`` return the text instead).
 
     Args:
         model: any ``nn.Module``; rows are the modules that own parameters directly.
         example_input: optional input (or tuple of inputs); when given, one forward pass records the real shapes.
-        print_fn: where to print; None to only return the text.
+        print_fn: where to print; None to return the text and print nothing.
     """
     rows = [(name or type(model).__name__, m) for name, m in model.named_modules() if _owns_parameters(m)]
     shapes = {id(m): _symbolic_shape(m) for _, m in rows}
@@ -103,7 +106,7 @@ def summary(model: nn.Module, example_input: Any = None, *, print_fn: Callable[[
     text = "\n".join(lines)
     if print_fn is not None:
         print_fn(text)
-    return text
+    return text if print_fn is None else None
 
 
 def _owns_parameters(module: nn.Module) -> bool:

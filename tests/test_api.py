@@ -25,7 +25,7 @@ def test_the_task_models_are_importable_from_the_package():
 
     assert rnnlab.__version__ and "Forecaster" in rnnlab.__all__
     with pytest.raises(AttributeError):
-        rnnlab.Forcaster  # noqa: B018
+        rnnlab.Forcaster
 
 
 def test_keyword_construction_and_a_clear_error_for_an_unknown_option():
@@ -35,7 +35,7 @@ def test_keyword_construction_and_a_clear_error_for_an_unknown_option():
     assert (fc.config.cell, fc.config.horizon, fc.config.lookback, fc.config.num_layers) == ("gru", 48, 96, 2)
     assert fc.train_config.epochs == 5
     assert Forecaster(cell="lstm").train_config.epochs == 30  # the command line's default
-    with pytest.raises(RnnlabError, match="Forecaster has no option 'cells'; options are: .*cell"):
+    with pytest.raises(RnnlabError, match=r"Forecaster has no option 'cells'; options are: .*cell"):
         Forecaster(cells="gru")
     with pytest.raises(RnnlabError, match="keyword options"):
         Forecaster("gru")

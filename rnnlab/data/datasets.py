@@ -139,3 +139,8 @@ def list_builtins() -> list[dict[str, object]]:
         rows.append({"name": name, "points": len(frame), "frequency": entry.frequency, "span": span,
                      "target": entry.target, "description": entry.description})  # fmt: skip
     return rows
+
+
+def load_dataset(name: str) -> pd.DataFrame:
+    """A built-in series as a DataFrame (``rnnlab.load_dataset("electricity")``); see ``rnnlab forecast datasets``."""
+    return load_builtin(name)[1]
