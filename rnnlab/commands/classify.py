@@ -62,6 +62,12 @@ def register(commands) -> None:
     train.add_argument("--test-fraction", type=FRACTION, default=0.1)
     train.add_argument("--val-fraction", type=FRACTION, default=None,
                        help="share of the training part for early stopping (texts 0.1, --builtin 0.2)")  # fmt: skip
+    train.add_argument("--max-length", type=POSITIVE, default=200, help="words per text at most (default 200)")
+    train.add_argument("--truncate", choices=("head", "tail", "both"), default="head",
+                       help="the words kept of a longer text: first, last or half of each (default head)")  # fmt: skip
+    train.add_argument("--no-ngrams", action="store_true",
+                       help="the network alone (by default a TF-IDF n-gram model is blended in, weighted on "
+                            "validation)")  # fmt: skip
     train.add_argument("--run-dir", default=None, help="default runs/classify-<time>")
     train.add_argument("--no-progress", action="store_true")
     add_training_options(train)
@@ -70,8 +76,8 @@ def register(commands) -> None:
     evaluate = sub.add_parser("evaluate", help="accuracy, macro-F1 and confusion matrix on a labelled file")
     evaluate.add_argument("--checkpoint", required=True, help="best.safetensors of a classify run, or its folder")
     evaluate.add_argument("--data", default=None, help="a table with a text and a label column")
-    evaluate.add_argument("--text-column", default="text")
-    evaluate.add_argument("--label-column", default="label")
+    evaluate.add_argument("--text-column", default=None, help="default: the training's")
+    evaluate.add_argument("--label-column", default=None, help="default: the training's")
     evaluate.add_argument("--class-files", type=_class_files, default=None, help="or one file per class")
     evaluate.add_argument("--encoding", default="utf-8")
     evaluate.set_defaults(func=_evaluate)
@@ -80,6 +86,8 @@ def register(commands) -> None:
     predict.add_argument("--checkpoint", required=True, help="best.safetensors of a classify run, or its folder")
     predict.add_argument("texts", nargs="*", help="texts to classify")
     predict.add_argument("--input", default=None, help="a file of texts, one a line")
+    predict.add_argument("--model", choices=("best", "network", "n-grams"), default="best",
+                         help="the blend chosen on validation (default), the network or the n-gram model")  # fmt: skip
     predict.add_argument("--encoding", default="utf-8")
     predict.add_argument("--output", default=None, help="CSV to write (default: print)")
     predict.set_defaults(func=_predict)
@@ -116,14 +124,21 @@ def _train(args: argparse.Namespace) -> None:
         return
     examples = load_labelled(args.data, args.class_files, text=args.text_column, label=args.label_column,
                              encoding=args.encoding)  # fmt: skip
+    columns = None if args.class_files else {"text": args.text_column, "label": args.label_column}
     train_run(examples, config, train_config, run_dir=run_dir, test_fraction=args.test_fraction,
-              val_fraction=val_fraction, ensemble=args.ensemble)  # fmt: skip
+              val_fraction=val_fraction, ensemble=args.ensemble, wide=not args.no_ngrams, max_length=args.max_length,
+              truncate=args.truncate, columns=columns)  # fmt: skip
 
 
 def _evaluate(args: argparse.Namespace) -> None:
+    from rnnlab.models.classifier import TextEnsemble
     from rnnlab.tasks.classify import evaluate_run, load_labelled
 
-    examples = load_labelled(args.data, args.class_files, text=args.text_column, label=args.label_column,
+    classifier = TextEnsemble.load(args.checkpoint)
+    first = classifier.members[0] if isinstance(classifier, TextEnsemble) else classifier
+    columns = first.columns or {}  # the checkpoint remembers the training table's columns
+    examples = load_labelled(args.data, args.class_files, text=args.text_column or columns.get("text", "text"),
+                             label=args.label_column or columns.get("label", "label"),
                              encoding=args.encoding)  # fmt: skip
     evaluate_run(args.checkpoint, examples)
 
@@ -136,4 +151,4 @@ def _predict(args: argparse.Namespace) -> None:
     check_output(args.output, args.input, args.checkpoint)
     if args.input:
         texts += [line for line in read_text(args.input, encoding=args.encoding).splitlines() if line.strip()]
-    predict_run(args.checkpoint, texts, args.output)
+    predict_run(args.checkpoint, texts, args.output, model=args.model)

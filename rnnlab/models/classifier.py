@@ -19,6 +19,7 @@ import torch
 from torch import Tensor, nn
 
 from rnnlab.checkpoint import fingerprint
+from rnnlab.models.ngrams import NGramModel
 from rnnlab.nn import checks
 from rnnlab.nn.init import keras_init_
 from rnnlab.nn.layers import GRU, LSTM, RNN
@@ -108,8 +109,16 @@ class _SequenceTask:
         return fingerprint(self.train, self.val)
 
     def batches(self, epoch: int, generator: torch.Generator):
+        """Shuffled batches of similar lengths (sorted within pools of 50 batches), so that padding wastes little
+        time; the order of the batches is shuffled again."""
         order = torch.randperm(len(self.train[0]), generator=generator)
-        return [order[i : i + self.batch] for i in range(0, len(order), self.batch)]
+        lengths = self.train[1][order]
+        pool_size = 50 * self.batch
+        batches = []
+        for start in range(0, len(order), pool_size):
+            pool = order[start : start + pool_size][lengths[start : start + pool_size].argsort(stable=True)]
+            batches += [pool[i : i + self.batch] for i in range(0, len(pool), self.batch)]
+        return [batches[i] for i in torch.randperm(len(batches), generator=generator).tolist()]
 
     def loss(self, model: nn.Module, batch: Tensor, state):
         tokens, lengths, labels = (t[batch] for t in self.train)
@@ -154,11 +163,26 @@ def feature_scaling(sequences: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray
     return steps.mean(axis=0), np.where(spread > 1e-12, spread, 1.0)
 
 
-def encode_texts(vocab, texts: list[str], max_length: int) -> tuple[Tensor, Tensor]:
+TRUNCATIONS = ("head", "tail", "both")
+
+
+def truncate(tokens: list, max_length: int, how: str) -> list:
+    """At most ``max_length`` tokens: the first (``head``), the last (``tail``, where reviews often conclude), or
+    half of each (``both``)."""
+    if len(tokens) <= max_length:
+        return tokens
+    if how == "tail":
+        return tokens[-max_length:]
+    if how == "both":
+        return tokens[: (max_length + 1) // 2] + tokens[len(tokens) - max_length // 2 :]
+    return tokens[:max_length]
+
+
+def encode_texts(vocab, texts: list[str], max_length: int, how: str = "head") -> tuple[Tensor, Tensor]:
     """Token ids ``(N, T)`` padded with 0 and lengths ``(N,)``; a text with no known word keeps one ``<unk>``."""
     from rnnlab.data.text import UNK, word_tokens
 
-    ids = [vocab.encode(word_tokens(t))[:max_length] or [vocab.id(UNK)] for t in texts]
+    ids = [truncate(vocab.encode(word_tokens(t)), max_length, how) or [vocab.id(UNK)] for t in texts]
     lengths = torch.tensor([len(i) for i in ids])
     tokens = torch.zeros(len(ids), int(lengths.max()), dtype=torch.long)
     for row, sequence in enumerate(ids):
@@ -166,52 +190,133 @@ def encode_texts(vocab, texts: list[str], max_length: int) -> tuple[Tensor, Tens
     return tokens, lengths
 
 
-@dataclass
 class TextClassifier:
-    """Words → classes: ``TextClassifier(config).fit(labelled, run_dir=...)``, then ``predict`` / ``predict_proba``.
+    """Words → classes: a recurrent network and, beside it, a TF-IDF n-gram model; their probabilities are blended
+    with the weight that does best on validation (:mod:`rnnlab.models.ngrams`).
 
-    The vocabulary is built from the training part only (``max_vocab`` words, the rest ``<unk>``); texts are cut at
-    ``max_length`` words. Early stopping watches the validation error (``train_config.monitor``).
+    ``TextClassifier(cell="gru", hidden_size=64).fit(texts, labels)`` (a validation part is split off when none is
+    given), or a table: ``fit(frame, text="review", label="sentiment")``; then ``predict`` / ``predict_proba``.
+    The vocabulary is built from the training part only (``max_vocab`` words, the rest ``<unk>``); texts are cut to
+    ``max_length`` words from the head, the tail or both (``truncate``). Early stopping watches the validation error.
     """
 
-    config: ClassifierConfig = field(default_factory=ClassifierConfig)
-    max_vocab: int = 20_000  # words kept, specials included
-    max_length: int = 200  # words per text, at most
-    batch_size: int = 64
-    vocab: object = None  # rnnlab.data.text.Vocabulary once fitted
-    classes: list[str] | None = None
-    net: SequenceClassifierNet | None = None
-    result: object = None  # rnnlab.train.FitResult of the last fit
+    config: ClassifierConfig  # the network's shape
+    max_vocab: int  # words kept, specials included
+    max_length: int  # words per text, at most
+    batch_size: int
+    vocab: object  # rnnlab.data.text.Vocabulary once fitted
+    classes: list[str] | None
+    net: SequenceClassifierNet | None
+    result: object  # rnnlab.train.FitResult of the last fit
+    truncate: str  # 'head', 'tail' or 'both'
+    wide: bool  # keep the n-gram model beside the network
+    linear: NGramModel | None
+    blend: float  # the network's weight in the blended probabilities (1: the network alone)
+    columns: dict | None  # the text and label columns of the training table, for evaluate
 
-    def fit(self, texts: list[str], labels: list[str], *, val_texts: list[str], val_labels: list[str], run_dir,
-            train_config=None, log=print) -> TextClassifier:  # fmt: skip
+    def __init__(self, config: ClassifierConfig | None = None, *, max_vocab: int = 20_000, max_length: int = 200,
+                 batch_size: int = 64, truncate: str = "head", wide: bool = True, vocab=None, classes=None, net=None,
+                 linear: NGramModel | None = None, blend: float = 1.0, columns: dict | None = None,
+                 **options) -> None:  # fmt: skip
+        from rnnlab.errors import RnnlabError
+
+        unknown = sorted(set(options) - set(ClassifierConfig.__dataclass_fields__) - {"layers"})
+        if unknown:
+            known = sorted({*ClassifierConfig.__dataclass_fields__, "layers", "max_vocab", "max_length", "truncate",
+                            "wide", "batch_size"})  # fmt: skip
+            raise RnnlabError(f"TextClassifier has no option {unknown[0]!r}; options are: {', '.join(known)}")
+        if "layers" in options:
+            options["num_layers"] = options.pop("layers")
+        checks.one_of("truncate", truncate, TRUNCATIONS)
+        self.config = config or ClassifierConfig(**options)
+        self.max_vocab, self.max_length, self.batch_size, self.truncate = max_vocab, max_length, batch_size, truncate
+        self.wide, self.vocab, self.classes, self.net = wide, vocab, classes, net
+        self.result, self.linear, self.blend, self.columns = None, linear, blend, columns
+
+    def fit(self, texts, labels=None, *, val_texts: list[str] | None = None, val_labels: list[str] | None = None,
+            run_dir=None, train_config=None, text: str = "text", label: str = "label",
+            log=print) -> TextClassifier:  # fmt: skip
+        """Train on ``texts`` (a list, a DataFrame with ``text`` and ``label`` columns, or a CSV path) and
+        ``labels``; 10% of the training texts (stratified) validate when no validation part is given."""
+        from datetime import datetime
+
         from rnnlab.data.text import Vocabulary, word_tokens
         from rnnlab.train import TrainConfig
 
-        train_config = train_config or TrainConfig(monitor="val_error", patience=4, lr=3e-3)
+        texts, labels = _texts_and_labels(texts, labels, text, label)
+        if val_texts is None:
+            from sklearn.model_selection import train_test_split
+
+            texts, val_texts, labels, val_labels = train_test_split(texts, labels, test_size=0.1, stratify=labels,
+                                                                    random_state=0)  # fmt: skip
+        run_dir = run_dir or f"runs/classify-{datetime.now():%Y%m%d-%H%M%S-%f}"
+        train_config = train_config or TrainConfig(monitor="val_error", patience=4, lr=3e-3, epochs=12)
         self.classes, y, y_val = label_tensors(labels, val_labels)
         self.vocab = Vocabulary.build((word_tokens(t) for t in texts), max_size=self.max_vocab)
         torch.manual_seed(train_config.seed)
         self.net = SequenceClassifierNet(self.config, classes=len(self.classes), vocab_size=len(self.vocab))
-        metadata = {"task": "classify", "model": {"vocab_size": len(self.vocab), "classes": self.classes,
-                    **self.config.__dict__}, "vocab": self.vocab.to_json()}  # fmt: skip
-        train = (*encode_texts(self.vocab, texts, self.max_length), y)
-        val = (*encode_texts(self.vocab, val_texts, self.max_length), y_val)
-        self.result = train_net(self.net, train, val, self.batch_size, train_config, run_dir, metadata, log)
+        train = (*encode_texts(self.vocab, texts, self.max_length, self.truncate), y)
+        val = (*encode_texts(self.vocab, val_texts, self.max_length, self.truncate), y_val)
+        self.result = train_net(self.net, train, val, self.batch_size, train_config, run_dir, self.metadata(), log)
+        if self.wide:
+            self.fit_wide(texts, labels, val_texts, val_labels, log)
+            self.save(f"{run_dir}/best.safetensors")
         return self
 
+    def fit_wide(self, texts, labels, val_texts, val_labels, log=print, network: np.ndarray | None = None) -> None:
+        """The n-gram model (``C`` chosen on validation) and the blend weight with the best validation accuracy;
+        ``network``: the validation probabilities to blend (default: this network's)."""
+        from rnnlab.models.ngrams import C_GRID, best_blend
+
+        scores = {}
+        for c in C_GRID:
+            candidate = NGramModel.fit(texts, labels, self.classes, c=c)
+            scores[c] = (candidate, candidate.predict_proba(val_texts))
+        truth = np.asarray([self.classes.index(v) for v in val_labels])
+        best_c = max(scores, key=lambda c: float(np.mean(scores[c][1].argmax(axis=1) == truth)))
+        network = self.network_proba(val_texts) if network is None else network
+        self.blend, accuracy = best_blend(network, scores[best_c][1], val_labels, self.classes)
+        alone = {"network": float(np.mean(network.argmax(axis=1) == truth)),
+                 "n-grams": float(np.mean(scores[best_c][1].argmax(axis=1) == truth))}  # fmt: skip
+        self.linear = NGramModel.fit([*texts, *val_texts], [*labels, *val_labels], self.classes, c=best_c)
+        log(f"validation accuracy: network {alone['network']:.4f}, n-gram model {alone['n-grams']:.4f}, "
+            f"blend {accuracy:.4f} with the network's weight {self.blend:.1f}")  # fmt: skip
+        if self.blend == 0:
+            log("on validation the n-gram model alone beats every blend with the network: the predictions are the "
+                "n-gram model's (predict --model network to use the network)")  # fmt: skip
+
     @torch.no_grad()
-    def predict_proba(self, texts: list[str]):
-        """Class probabilities ``(N, C)`` as a NumPy array, columns in the order of ``classes``."""
+    def network_proba(self, texts: list[str]) -> np.ndarray:
+        """The network's class probabilities ``(N, C)``, columns in the order of ``classes``."""
         if self.net is None:
-            raise ValueError("this classifier is not trained")
+            from rnnlab.errors import RnnlabError
+
+            raise RnnlabError("this classifier is not trained yet: call fit(texts, labels) or TextClassifier.load()")
         self.net.eval()
-        tokens, lengths = encode_texts(self.vocab, texts, self.max_length)
+        tokens, lengths = encode_texts(self.vocab, texts, self.max_length, self.truncate)
         chunks = [self.net(tokens[i : i + 512], lengths[i : i + 512]) for i in range(0, len(tokens), 512)]
         return torch.cat(chunks).softmax(-1).numpy()
 
-    def predict(self, texts: list[str]) -> list[str]:
-        return [self.classes[i] for i in self.predict_proba(texts).argmax(axis=1)]
+    def predict_proba(self, texts: list[str], model: str = "best"):
+        """Class probabilities ``(N, C)``: the validated blend (``best``), the ``network`` alone or the ``n-grams``."""
+        texts = [texts] if isinstance(texts, str) else list(texts)
+        if model == "n-grams" or (model == "best" and self.blend == 0 and self.linear is not None):
+            return self.linear.predict_proba(texts)
+        network = self.network_proba(texts)
+        if model == "network" or self.linear is None or self.blend >= 1:
+            return network
+        return self.blend * network + (1 - self.blend) * self.linear.predict_proba(texts)
+
+    def predict(self, texts: list[str], model: str = "best") -> list[str]:
+        return [self.classes[i] for i in self.predict_proba(texts, model).argmax(axis=1)]
+
+    @property
+    def description(self) -> str:
+        """What the model is, for the tables: ``bilstm + n-grams (0.6)``."""
+        name = ("bi" if self.config.bidirectional else "") + self.config.cell
+        if self.linear is None or self.blend >= 1:
+            return name
+        return "n-grams (tf-idf LR)" if self.blend == 0 else f"{name} + n-grams (weight {self.blend:.1f})"
 
     @torch.no_grad()
     def prefix_probabilities(self, text: str) -> tuple[list[str], np.ndarray]:
@@ -223,6 +328,23 @@ class TextClassifier:
         prefixes = [" ".join(words[: t + 1]) for t in range(len(words))]
         return words, self.predict_proba(prefixes)
 
+    def metadata(self) -> dict:
+        meta = {"task": "classify", "model": {"vocab_size": len(self.vocab), "classes": self.classes,
+                **self.config.__dict__}, "vocab": self.vocab.to_json(),
+                "text": {"max_length": self.max_length, "truncate": self.truncate, "blend": self.blend,
+                         "columns": self.columns}}  # fmt: skip
+        if self.linear is not None:
+            meta["linear"] = self.linear.metadata()
+        return meta
+
+    def save(self, path) -> None:
+        from rnnlab.checkpoint import save_checkpoint, with_prefix
+
+        tensors = with_prefix("model", self.net.state_dict())
+        if self.linear is not None:
+            tensors |= with_prefix("linear", self.linear.tensors())
+        save_checkpoint(path, tensors, self.metadata())
+
     @classmethod
     def load(cls, path) -> TextClassifier:
         """A classifier from the ``best.safetensors`` of its run (weights, config and vocabulary; no pickle)."""
@@ -231,16 +353,50 @@ class TextClassifier:
         from rnnlab.errors import RnnlabError
 
         tensors, meta = load_checkpoint(path, task="classify")
+        if "vocab" not in meta:
+            raise RnnlabError(f"{path} is a classifier of numeric sequences, not of texts; give it numeric "
+                              "sequences (classify evaluate --sequences FILE)")  # fmt: skip
         try:
             model = dict(meta["model"])
             vocab_size, classes = model.pop("vocab_size"), model.pop("classes")
             config = ClassifierConfig(**model)
             net = SequenceClassifierNet(config, classes=len(classes), vocab_size=vocab_size)
             net.load_state_dict(strip_prefix("model", tensors))
+            text = meta.get("text", {})
+            linear = NGramModel.restore(meta["linear"], strip_prefix("linear", tensors)) if "linear" in meta else None
         except (KeyError, TypeError, RuntimeError, ValueError) as exc:
             raise RnnlabError(f"{path} does not hold a usable text classifier: {load_error(exc)}") from exc
         net.eval()
-        return cls(config=config, vocab=Vocabulary.from_json(meta["vocab"]), classes=classes, net=net)
+        return cls(config, vocab=Vocabulary.from_json(meta["vocab"]), classes=classes, net=net, linear=linear,
+                   blend=text.get("blend", 1.0), max_length=text.get("max_length", 200),
+                   truncate=text.get("truncate", "head"), columns=text.get("columns"))  # fmt: skip
+
+
+def _texts_and_labels(texts, labels, text: str, label: str) -> tuple[list[str], list[str]]:
+    """Lists of texts and labels from lists, a DataFrame (``text``/``label`` columns) or a CSV path."""
+    import pandas as pd
+
+    from rnnlab.errors import RnnlabError
+
+    if isinstance(texts, (str, bytes)) and labels is None:
+        from rnnlab.data.labelled import read_labelled_table
+
+        examples = read_labelled_table(texts, text=text, label=label)
+        return examples.texts, examples.labels
+    if isinstance(texts, pd.DataFrame):
+        missing = [c for c in (text, label) if c not in texts.columns]
+        if missing:
+            columns = ", ".join(map(str, texts.columns))
+            raise RnnlabError(f"no column {missing[0]!r} in the DataFrame; columns: {columns} (fit(frame, text=..., "
+                              "label=...))")  # fmt: skip
+        return [str(t) for t in texts[text]], [str(v) for v in texts[label]]
+    if labels is None:
+        raise RnnlabError("fit takes texts and their labels: fit(texts, labels), or a table: fit(frame, text=..., "
+                          "label=...)")  # fmt: skip
+    texts, labels = [str(t) for t in texts], [str(v) for v in labels]
+    if len(texts) != len(labels):
+        raise RnnlabError(f"{len(texts)} texts but {len(labels)} labels; give one label per text")
+    return texts, labels
 
 
 def pad_sequences(sequences: list[np.ndarray], mean: np.ndarray, scale: np.ndarray) -> tuple[Tensor, Tensor]:
@@ -298,7 +454,8 @@ class NumericClassifier:
 
 @dataclass
 class TextEnsemble:
-    """Several text classifiers trained from different seeds; their class probabilities are averaged."""
+    """Several text networks trained from different seeds; their probabilities are averaged, then blended with the
+    n-gram model kept by the first member."""
 
     members: list[TextClassifier]
 
@@ -306,15 +463,33 @@ class TextEnsemble:
     def classes(self) -> list[str]:
         return self.members[0].classes
 
-    def predict_proba(self, texts: list[str]) -> np.ndarray:
-        return np.mean([m.predict_proba(texts) for m in self.members], axis=0)
+    @property
+    def description(self) -> str:
+        first = self.members[0]
+        name = f"{'bi' if first.config.bidirectional else ''}{first.config.cell} ×{len(self.members)}"
+        if first.linear is None or first.blend >= 1:
+            return name
+        return "n-grams (tf-idf LR)" if first.blend == 0 else f"{name} + n-grams (weight {first.blend:.1f})"
 
-    def predict(self, texts: list[str]) -> list[str]:
-        return [self.classes[i] for i in self.predict_proba(texts).argmax(axis=1)]
+    def network_proba(self, texts: list[str]) -> np.ndarray:
+        return np.mean([m.network_proba(texts) for m in self.members], axis=0)
+
+    def predict_proba(self, texts: list[str], model: str = "best") -> np.ndarray:
+        first = self.members[0]
+        if model == "n-grams" or (model == "best" and first.blend == 0 and first.linear is not None):
+            return first.linear.predict_proba(texts)
+        network = self.network_proba(texts)
+        if model == "network" or first.linear is None or first.blend >= 1:
+            return network
+        return first.blend * network + (1 - first.blend) * first.linear.predict_proba(texts)
+
+    def predict(self, texts: list[str], model: str = "best") -> list[str]:
+        return [self.classes[i] for i in self.predict_proba(texts, model).argmax(axis=1)]
 
     def prefix_probabilities(self, text: str) -> tuple[list[str], np.ndarray]:
         words, _ = self.members[0].prefix_probabilities(text)
-        return words, np.mean([m.prefix_probabilities(text)[1] for m in self.members], axis=0)
+        prefixes = [" ".join(words[: t + 1]) for t in range(len(words))]
+        return words, self.predict_proba(prefixes)
 
     @classmethod
     def load(cls, path) -> TextClassifier | TextEnsemble:

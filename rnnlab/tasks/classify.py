@@ -158,6 +158,10 @@ def train_run(
     test_fraction: float = 0.1,
     val_fraction: float = 0.1,
     ensemble: int = 1,
+    wide: bool = True,
+    max_length: int = 200,
+    truncate: str = "head",
+    columns: dict | None = None,
     log=print,
 ) -> dict[str, dict]:
     run_dir = Path(run_dir)
@@ -175,18 +179,25 @@ def train_run(
         member_dir = run_dir / f"member-{k + 1}" if ensemble > 1 else run_dir
         if ensemble > 1:
             log(f"--- member {k + 1} of {ensemble} (seed {member_config.seed}) ---")
-        members.append(TextClassifier(config).fit(fit_texts, fit_labels, val_texts=val_texts, val_labels=val_labels,
-                                                  run_dir=member_dir, train_config=member_config, log=log))  # fmt: skip
+        member = TextClassifier(config, max_length=max_length, truncate=truncate, wide=False, columns=columns)
+        members.append(member.fit(fit_texts, fit_labels, val_texts=val_texts, val_labels=val_labels,
+                                  run_dir=member_dir, train_config=member_config, log=log))  # fmt: skip
     classifier = members[0] if ensemble == 1 else TextEnsemble(members)
+    network_name = f"{classifier.description} (rnnlab, network alone)"
+    network_test = classifier.predict(test_texts)  # before the n-gram model joins
+    if wide:  # the n-gram model beside the network(s), blended with the weight that does best on validation
+        members[0].fit_wide(fit_texts, fit_labels, val_texts, val_labels, log,
+                            network=classifier.network_proba(val_texts))  # fmt: skip
+        members[0].save((run_dir / "member-1" if ensemble > 1 else run_dir) / "best.safetensors")
     seconds = time.perf_counter() - start
     start_baseline = time.perf_counter()
     baseline = tfidf_baseline(texts, labels, test_texts)  # fitted on training + validation, as the network saw both
-    name = f"{config.cell} (rnnlab)" if ensemble == 1 else f"{config.cell} ×{ensemble} (rnnlab, ensemble)"
-    rows = {
-        name: {**metrics(test_labels, classifier.predict(test_texts), classifier.classes), "seconds": seconds},
-        "tf-idf + logistic regression": {**metrics(test_labels, baseline, classifier.classes),
-                                         "seconds": time.perf_counter() - start_baseline},
-    }  # fmt: skip
+    rows = {f"{classifier.description} (rnnlab)": {**metrics(test_labels, classifier.predict(test_texts),
+                                                             classifier.classes), "seconds": seconds}}  # fmt: skip
+    if wide and members[0].blend < 1:
+        rows[network_name] = {**metrics(test_labels, network_test, classifier.classes), "seconds": seconds}
+    rows["tf-idf + logistic regression"] = {**metrics(test_labels, baseline, classifier.classes),
+                                            "seconds": time.perf_counter() - start_baseline}  # fmt: skip
     log(format_results(rows, classifier.classes))
     atomic_write_text(run_dir / "evaluation.json", json.dumps(rows, indent=2))
     write_report(classifier, rows, test_texts, run_dir, title=f"classify: {examples.source}")
@@ -218,13 +229,16 @@ def write_report(classifier: TextClassifier, rows: dict, test_texts: list[str], 
     report.write(run_dir / "report.html")
 
 
-def predict_run(checkpoint: str, texts: list[str], output: str | None, log=print):
+def predict_run(checkpoint: str, texts: list[str], output: str | None, log=print, model: str = "best"):
     import pandas as pd
 
     classifier = TextEnsemble.load(checkpoint)
     if not texts or not any(t.strip() for t in texts):
         raise RnnlabError("no text to classify: give texts as arguments or --input FILE (one per line)")
-    probabilities = classifier.predict_proba(texts)
+    first = classifier.members[0] if isinstance(classifier, TextEnsemble) else classifier
+    if model == "n-grams" and first.linear is None:
+        raise RnnlabError(f"{checkpoint} has no n-gram model (it was trained without one); use --model network")
+    probabilities = classifier.predict_proba(texts, model)
     frame = pd.DataFrame({"text": texts, "label": [classifier.classes[i] for i in probabilities.argmax(axis=1)]})
     for k, name in enumerate(classifier.classes):
         frame[f"p_{name}"] = probabilities[:, k].round(4)
