@@ -29,7 +29,8 @@ import torch
 from torch import nn
 
 from rnnlab.data.corpus import Corpus
-from rnnlab.tasks.text import evaluate_loss, train_text
+from rnnlab.models.language_model import evaluate_loss
+from rnnlab.tasks.text import train_text
 from rnnlab.train import TrainConfig
 
 HERE = Path(__file__).resolve().parent

@@ -98,8 +98,13 @@ class FitResult:
     stopped: str = "epochs"  # 'epochs', 'early stopping' or 'time limit'
 
 
-def make_optimizer(model: nn.Module, config: TrainConfig) -> torch.optim.Optimizer:
+def make_optimizer(model: nn.Module, config: TrainConfig, groups: list[dict] | None = None) -> torch.optim.Optimizer:
+    """Adam or AdamW over the model's parameters; ``groups`` (``{"params": [...], "lr_scale": s}``) give parts of
+    the model their own learning rate, ``s`` times the configured one (discriminative fine-tuning)."""
     cls = torch.optim.AdamW if config.optimizer == "adamw" else torch.optim.Adam
+    if groups:
+        params = [{"params": g["params"], "lr": config.lr * g.get("lr_scale", 1.0)} for g in groups]
+        return cls(params, lr=config.lr, weight_decay=config.weight_decay)
     return cls(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
 
 
@@ -165,7 +170,7 @@ def _fit(model, task, config: TrainConfig, run_dir: Path, *, metadata, resume: b
     trained = model
     if world > 1:  # every process holds the whole model; DistributedDataParallel averages their gradients
         trained = nn.parallel.DistributedDataParallel(model)
-    optimizer = make_optimizer(model, config)
+    optimizer = make_optimizer(model, config, getattr(task, "param_groups", lambda m: None)(model))
     scheduler = torch.optim.lr_scheduler.ReduceLROnPlateau(
         optimizer, factor=config.lr_factor, patience=config.lr_patience - 1, min_lr=config.min_lr
     )

@@ -65,6 +65,10 @@ def register(commands) -> None:
     train.add_argument("--max-length", type=POSITIVE, default=200, help="words per text at most (default 200)")
     train.add_argument("--truncate", choices=("head", "tail", "both"), default="head",
                        help="the words kept of a longer text: first, last or half of each (default head)")  # fmt: skip
+    train.add_argument("--pretrain", choices=("auto", "on", "off"), default="auto",
+                       help="pretrain the encoder as a language model (auto: when --unlabeled is given)")  # fmt: skip
+    train.add_argument("--unlabeled", default=None,
+                       help="a file, or a folder of .txt files, of unlabelled texts to pretrain on")  # fmt: skip
     train.add_argument("--no-ngrams", action="store_true",
                        help="the network alone (by default a TF-IDF n-gram model is blended in, weighted on "
                             "validation)")  # fmt: skip
@@ -125,9 +129,15 @@ def _train(args: argparse.Namespace) -> None:
     examples = load_labelled(args.data, args.class_files, text=args.text_column, label=args.label_column,
                              encoding=args.encoding)  # fmt: skip
     columns = None if args.class_files else {"text": args.text_column, "label": args.label_column}
+    unlabeled = []
+    if args.unlabeled:  # the same checks as `text train`: empty, binary, another encoding
+        from rnnlab.data.text import read_text_files
+
+        unlabeled = [line for line in read_text_files(args.unlabeled, encoding=args.encoding).splitlines()
+                     if line.strip()]  # fmt: skip
     train_run(examples, config, train_config, run_dir=run_dir, test_fraction=args.test_fraction,
               val_fraction=val_fraction, ensemble=args.ensemble, wide=not args.no_ngrams, max_length=args.max_length,
-              truncate=args.truncate, columns=columns)  # fmt: skip
+              truncate=args.truncate, columns=columns, pretrain=args.pretrain, unlabeled=unlabeled)  # fmt: skip
 
 
 def _evaluate(args: argparse.Namespace) -> None:

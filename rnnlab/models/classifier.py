@@ -111,6 +111,8 @@ class _SequenceTask:
     def batches(self, epoch: int, generator: torch.Generator):
         """Shuffled batches of similar lengths (sorted within pools of 50 batches), so that padding wastes little
         time; the order of the batches is shuffled again."""
+        if hasattr(self, "on_epoch"):
+            self.on_epoch(epoch)
         order = torch.randperm(len(self.train[0]), generator=generator)
         lengths = self.train[1][order]
         pool_size = 50 * self.batch
@@ -146,11 +148,18 @@ def label_tensors(labels: list[str], val_labels: list[str]) -> tuple[list[str], 
     return classes, torch.tensor([index[y] for y in labels]), torch.tensor([index[y] for y in val_labels])
 
 
-def train_net(net: SequenceClassifierNet, train, val, batch_size: int, train_config, run_dir, metadata, log):
-    """Fit ``net`` on ``(inputs, lengths, classes)`` tensors with the shared loop; leaves it in eval mode."""
+def train_net(net: SequenceClassifierNet, train, val, batch_size: int, train_config, run_dir, metadata, log,
+              pretrained: bool = False):  # fmt: skip
+    """Fit ``net`` on ``(inputs, lengths, classes)`` tensors with the shared loop; leaves it in eval mode. A
+    ``pretrained`` encoder is fine-tuned with discriminative learning rates and gradual unfreezing."""
     from rnnlab.train import fit
 
     task = _SequenceTask(train, val, batch_size, net.config.class_weights == "balanced")
+    if pretrained:
+        from rnnlab.models.pretraining import fine_tuning_groups, gradual_unfreezing
+
+        task.param_groups = fine_tuning_groups
+        task.on_epoch = lambda epoch: gradual_unfreezing(net, epoch)
     result = fit(net, task, train_config, run_dir, metadata=metadata, log=log)
     net.eval()
     return result
@@ -217,24 +226,27 @@ class TextClassifier:
     def __init__(self, config: ClassifierConfig | None = None, *, max_vocab: int = 20_000, max_length: int = 200,
                  batch_size: int = 64, truncate: str = "head", wide: bool = True, vocab=None, classes=None, net=None,
                  linear: NGramModel | None = None, blend: float = 1.0, columns: dict | None = None,
-                 **options) -> None:  # fmt: skip
+                 pretrain: str = "auto", **options) -> None:  # fmt: skip
         from rnnlab.errors import RnnlabError
 
         unknown = sorted(set(options) - set(ClassifierConfig.__dataclass_fields__) - {"layers"})
         if unknown:
             known = sorted({*ClassifierConfig.__dataclass_fields__, "layers", "max_vocab", "max_length", "truncate",
-                            "wide", "batch_size"})  # fmt: skip
+                            "wide", "batch_size", "pretrain"})  # fmt: skip
             raise RnnlabError(f"TextClassifier has no option {unknown[0]!r}; options are: {', '.join(known)}")
         if "layers" in options:
             options["num_layers"] = options.pop("layers")
         checks.one_of("truncate", truncate, TRUNCATIONS)
+        checks.one_of("pretrain", pretrain, ("auto", "on", "off"))
+        self.pretrain = pretrain
+        self.pretraining: dict | None = None  # the language model's perplexity, words and seconds
         self.config = config or ClassifierConfig(**options)
         self.max_vocab, self.max_length, self.batch_size, self.truncate = max_vocab, max_length, batch_size, truncate
         self.wide, self.vocab, self.classes, self.net = wide, vocab, classes, net
         self.result, self.linear, self.blend, self.columns = None, linear, blend, columns
 
     def fit(self, texts, labels=None, *, val_texts: list[str] | None = None, val_labels: list[str] | None = None,
-            run_dir=None, train_config=None, text: str = "text", label: str = "label",
+            run_dir=None, train_config=None, text: str = "text", label: str = "label", unlabeled: list[str] = (),
             log=print) -> TextClassifier:  # fmt: skip
         """Train on ``texts`` (a list, a DataFrame with ``text`` and ``label`` columns, or a CSV path) and
         ``labels``; 10% of the training texts (stratified) validate when no validation part is given."""
@@ -255,13 +267,30 @@ class TextClassifier:
         self.vocab = Vocabulary.build((word_tokens(t) for t in texts), max_size=self.max_vocab)
         torch.manual_seed(train_config.seed)
         self.net = SequenceClassifierNet(self.config, classes=len(self.classes), vocab_size=len(self.vocab))
+        pretrained = self.should_pretrain(texts, unlabeled)
+        if pretrained:
+            from rnnlab.models.pretraining import pretrain_encoder
+
+            budget = train_config.max_seconds / 2 if train_config.max_seconds else 0.0
+            result = pretrain_encoder(self.net, self.vocab, [*texts, *unlabeled], run_dir=run_dir,
+                                      seed=train_config.seed, max_seconds=budget, log=log)  # fmt: skip
+            self.pretraining = {"perplexity": result.perplexity, "words": result.tokens, "seconds": result.seconds}
         train = (*encode_texts(self.vocab, texts, self.max_length, self.truncate), y)
         val = (*encode_texts(self.vocab, val_texts, self.max_length, self.truncate), y_val)
-        self.result = train_net(self.net, train, val, self.batch_size, train_config, run_dir, self.metadata(), log)
+        self.result = train_net(self.net, train, val, self.batch_size, train_config, run_dir, self.metadata(), log,
+                                pretrained=pretrained)  # fmt: skip
         if self.wide:
             self.fit_wide(texts, labels, val_texts, val_labels, log)
             self.save(f"{run_dir}/best.safetensors")
         return self
+
+    def should_pretrain(self, texts: list[str], unlabeled: list[str]) -> bool:
+        """``pretrain='auto'``: when unlabelled text is given. Pretraining on the labelled texts alone was measured
+        to hurt (sentence polarity: the network 70.0% with it, 76.8% without; 1,500 long reviews: 59% and 65%):
+        a language model of a few hundred thousand words is too weak a start (README, text classification)."""
+        if self.pretrain != "auto":
+            return self.pretrain == "on"
+        return bool(unlabeled)
 
     def fit_wide(self, texts, labels, val_texts, val_labels, log=print, network: np.ndarray | None = None) -> None:
         """The n-gram model (``C`` chosen on validation) and the blend weight with the best validation accuracy;
@@ -332,7 +361,7 @@ class TextClassifier:
         meta = {"task": "classify", "model": {"vocab_size": len(self.vocab), "classes": self.classes,
                 **self.config.__dict__}, "vocab": self.vocab.to_json(),
                 "text": {"max_length": self.max_length, "truncate": self.truncate, "blend": self.blend,
-                         "columns": self.columns}}  # fmt: skip
+                         "columns": self.columns, "pretraining": getattr(self, "pretraining", None)}}  # fmt: skip
         if self.linear is not None:
             meta["linear"] = self.linear.metadata()
         return meta

@@ -162,6 +162,8 @@ def train_run(
     max_length: int = 200,
     truncate: str = "head",
     columns: dict | None = None,
+    pretrain: str = "auto",
+    unlabeled: list[str] = (),
     log=print,
 ) -> dict[str, dict]:
     run_dir = Path(run_dir)
@@ -179,9 +181,10 @@ def train_run(
         member_dir = run_dir / f"member-{k + 1}" if ensemble > 1 else run_dir
         if ensemble > 1:
             log(f"--- member {k + 1} of {ensemble} (seed {member_config.seed}) ---")
-        member = TextClassifier(config, max_length=max_length, truncate=truncate, wide=False, columns=columns)
-        members.append(member.fit(fit_texts, fit_labels, val_texts=val_texts, val_labels=val_labels,
-                                  run_dir=member_dir, train_config=member_config, log=log))  # fmt: skip
+        member = TextClassifier(config, max_length=max_length, truncate=truncate, wide=False, columns=columns,
+                                pretrain=pretrain)  # fmt: skip
+        members.append(member.fit(fit_texts, fit_labels, val_texts=val_texts, val_labels=val_labels, log=log,
+                                  run_dir=member_dir, train_config=member_config, unlabeled=unlabeled))  # fmt: skip
     classifier = members[0] if ensemble == 1 else TextEnsemble(members)
     network_name = f"{classifier.description} (rnnlab, network alone)"
     network_test = classifier.predict(test_texts)  # before the n-gram model joins

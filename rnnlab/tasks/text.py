@@ -13,70 +13,25 @@ carried), in nats per token, bits per character (char level) or perplexity (word
 from __future__ import annotations
 
 import json
-import math
 import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import torch
-from torch import Tensor, nn
 
-from rnnlab.checkpoint import atomic_write_text, fingerprint, load_checkpoint, load_error, strip_prefix
-from rnnlab.data.corpus import Corpus, evaluation_batches, training_batches
+from rnnlab.checkpoint import atomic_write_text, load_checkpoint, load_error, strip_prefix
+from rnnlab.data.corpus import Corpus
 from rnnlab.data.text import Vocabulary
 from rnnlab.errors import RnnlabError
-from rnnlab.models.language_model import LanguageModel, LanguageModelConfig
+from rnnlab.models.language_model import (
+    LanguageModel,
+    LanguageModelConfig,
+    LanguageModelTask,
+)
 from rnnlab.train import TrainConfig, fit
 
 TASK = "text"
-
-
-class LanguageModelTask:
-    """The :class:`~rnnlab.train.TrainingTask` of language modelling: contiguous ``(B, T)`` batches whose state flows
-    from one batch to the next; the whole validation text scored with the state carried."""
-
-    def __init__(self, corpus: Corpus, *, batch_size: int, bptt: int, eval_streams: int = 64) -> None:
-        self.corpus, self.batch, self.bptt, self.eval_streams = corpus, batch_size, bptt, eval_streams
-
-    def fingerprint(self) -> str:
-        return fingerprint(self.corpus.train, self.corpus.val)
-
-    def batches(self, epoch: int, generator: torch.Generator) -> list[tuple[Tensor, Tensor]]:
-        offset = int(torch.randint(0, self.bptt, (1,), generator=generator))  # batch boundaries move every epoch
-        return training_batches(self.corpus.train, self.batch, self.bptt, offset)
-
-    def loss(self, model: nn.Module, batch: tuple[Tensor, Tensor], state: Any) -> tuple[Tensor, Any]:
-        inputs, targets = batch  # (B, T) each
-        logits, state = model(inputs, state)  # (B, T, V)
-        return nn.functional.cross_entropy(logits.flatten(0, 1), targets.flatten()), state
-
-    def evaluate(self, model: nn.Module) -> dict[str, float]:
-        nats = evaluate_loss(model, self.corpus.val, streams=self.eval_streams, bptt=256)
-        return describe_loss(nats, self.corpus.level)
-
-    def batch_size(self, batch: tuple[Tensor, Tensor]) -> int:
-        return batch[0].numel()  # tokens
-
-
-def evaluate_loss(model: nn.Module, ids: Tensor, *, streams: int = 64, bptt: int = 256) -> float:
-    """Mean cross-entropy (nats per token) over every token of ``ids`` after the first, the state carried."""
-    total, count, state = 0.0, 0, None
-    with torch.no_grad():
-        for inputs, targets in evaluation_batches(ids, streams, bptt):
-            logits, state = model(inputs, state)  # (S, T, V)
-            total += nn.functional.cross_entropy(
-                logits.flatten(0, 1), targets.flatten(), ignore_index=-1, reduction="sum"
-            ).item()
-            count += int((targets >= 0).sum())
-    return total / count
-
-
-def describe_loss(nats: float, level: str) -> dict[str, float]:
-    """``val_loss`` in nats per token, with bits per character (char level) or perplexity (word level)."""
-    if level == "char":
-        return {"val_loss": nats, "val_bpc": nats / math.log(2)}
-    return {"val_loss": nats, "val_ppl": math.exp(min(nats, 50.0))}
 
 
 def builtin_corpus_text() -> tuple[str, str]:
