@@ -7,9 +7,8 @@ import torch
 
 from rnnlab.data.corpus import Corpus
 from rnnlab.errors import RnnlabError
-from rnnlab.models.language_model import LanguageModel, LanguageModelConfig
+from rnnlab.models.language_model import LanguageModel, LanguageModelConfig, evaluate_loss
 from rnnlab.sampling import filter_logits, sample_text, sample_tokens
-from rnnlab.models.language_model import evaluate_loss
 from tests.conftest import randomize_
 
 TEXT = "First Citizen:\nBefore we proceed any further, hear me speak.\n\nAll:\nSpeak, speak.\n" * 4
