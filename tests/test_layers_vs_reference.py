@@ -29,7 +29,7 @@ def assert_close(actual: torch.Tensor, expected: np.ndarray, what: str) -> None:
     np.testing.assert_allclose(actual.detach().numpy(), expected, rtol=1e-6, atol=1e-8, err_msg=what)
 
 
-@pytest.mark.parametrize("impl", ["fused", "loop"])
+@pytest.mark.parametrize("impl", ["fused", "loop", "torch"])
 @pytest.mark.parametrize("lengths_mode", ["equal", "lengths", "packed"])
 @pytest.mark.parametrize("batch_first", [False, True], ids=["time_major", "batch_first"])
 @pytest.mark.parametrize("bidirectional", [False, True], ids=["uni", "bi"])
@@ -121,3 +121,14 @@ def test_float32_gradients_agree_with_the_float64_oracle(cell, impl):
     for name, p in layer.named_parameters():
         np.testing.assert_allclose(p.grad.numpy(), grads[name], rtol=2e-4, atol=2e-5, err_msg=name)
     np.testing.assert_allclose(x.grad.numpy(), grads["input"], rtol=2e-4, atol=2e-5)
+
+
+@pytest.mark.parametrize("lengths_mode", ["equal", "lengths", "packed"])
+@pytest.mark.parametrize("bidirectional", [False, True])
+def test_the_python_twin_of_the_hand_fused_gru_matches_the_oracle(monkeypatch, lengths_mode, bidirectional):
+    """Where the C++ step loop cannot be built, the same function runs its Python loop: the same gradients."""
+    from rnnlab.nn import fused_gru
+
+    monkeypatch.setattr(fused_gru, "extension", lambda: None)
+    monkeypatch.setattr(GRU, "_hand_fused", lambda self, like: True)
+    test_layer_matches_numpy_oracle("gru", 2, bidirectional, True, lengths_mode, "fused")

@@ -293,20 +293,18 @@ class TextClassifier:
         return bool(unlabeled)
 
     def fit_wide(self, texts, labels, val_texts, val_labels, log=print, network: np.ndarray | None = None) -> None:
-        """The n-gram model (``C`` chosen on validation) and the blend weight with the best validation accuracy;
+        """The n-gram model (``C`` cross-validated on the training part) and the blend weight with the best validation
+        accuracy;
         ``network``: the validation probabilities to blend (default: this network's)."""
-        from rnnlab.models.ngrams import C_GRID, best_blend
+        from rnnlab.models.ngrams import best_blend, choose_c
 
-        scores = {}
-        for c in C_GRID:
-            candidate = NGramModel.fit(texts, labels, self.classes, c=c)
-            scores[c] = (candidate, candidate.predict_proba(val_texts))
+        best_c = choose_c(texts, labels)  # cross-validated on the training part: steadier than one small split
+        linear = NGramModel.fit(texts, labels, self.classes, c=best_c).predict_proba(val_texts)
         truth = np.asarray([self.classes.index(v) for v in val_labels])
-        best_c = max(scores, key=lambda c: float(np.mean(scores[c][1].argmax(axis=1) == truth)))
         network = self.network_proba(val_texts) if network is None else network
-        self.blend, accuracy = best_blend(network, scores[best_c][1], val_labels, self.classes)
+        self.blend, accuracy = best_blend(network, linear, val_labels, self.classes)
         alone = {"network": float(np.mean(network.argmax(axis=1) == truth)),
-                 "n-grams": float(np.mean(scores[best_c][1].argmax(axis=1) == truth))}  # fmt: skip
+                 "n-grams": float(np.mean(linear.argmax(axis=1) == truth))}  # fmt: skip
         self.linear = NGramModel.fit([*texts, *val_texts], [*labels, *val_labels], self.classes, c=best_c)
         log(f"validation accuracy: network {alone['network']:.4f}, n-gram model {alone['n-grams']:.4f}, "
             f"blend {accuracy:.4f} with the network's weight {self.blend:.1f}")  # fmt: skip

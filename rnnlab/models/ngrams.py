@@ -3,9 +3,9 @@
 On short texts and a few thousand examples this linear model is hard to beat (Wang & Manning 2012; the old Keras IMDB
 example says so), so rnnlab's text classifier keeps one beside its recurrent network and blends their
 probabilities with a weight chosen on validation: the blend does at least what the linear model does, and the
-network adds what word order tells. scikit-learn fits it (``TfidfVectorizer``, ``LogisticRegression``, the inverse
-regularisation ``C`` chosen on validation); what it learnt is saved as JSON (the n-gram vocabulary) and tensors
-(idf weights, coefficients), so loading executes nothing.
+network adds what word order tells. scikit-learn fits it (``TfidfVectorizer``, ``LogisticRegression``, the
+inverse regularisation ``C`` cross-validated on the training part); what it learnt is saved as JSON (the n-gram
+vocabulary) and tensors (idf weights, coefficients), so loading executes nothing.
 """
 
 from __future__ import annotations
@@ -51,17 +51,6 @@ class NGramModel:
         vocabulary = {term: int(index) for term, index in vectorizer.vocabulary_.items()}
         return cls(list(classes), c, vocabulary, vectorizer.idf_.copy(), model.coef_.copy(), model.intercept_.copy())
 
-    @classmethod
-    def fit_on_validation(cls, texts, labels, val_texts, val_labels, classes: list[str]) -> NGramModel:
-        """The ``C`` of :data:`C_GRID` with the best validation accuracy, refitted on training + validation."""
-        scores = []
-        for c in C_GRID:
-            model = cls.fit(texts, labels, classes, c=c)
-            predicted = np.asarray(classes)[model.predict_proba(val_texts).argmax(axis=1)]
-            scores.append(float(np.mean(predicted == np.asarray(val_labels))))
-        best = C_GRID[int(np.argmax(scores))]
-        return cls.fit([*texts, *val_texts], [*labels, *val_labels], classes, c=best)
-
     def predict_proba(self, texts: list[str]) -> np.ndarray:
         """Class probabilities ``(N, C)``."""
         vectorizer = _vectorizer(self.vocabulary)
@@ -86,6 +75,23 @@ class NGramModel:
     def restore(cls, metadata: dict, tensors: dict[str, Tensor]) -> NGramModel:
         return cls(list(metadata["classes"]), float(metadata["c"]), dict(metadata["vocabulary"]),
                    tensors["idf"].numpy(), tensors["coef"].numpy(), tensors["intercept"].numpy())  # fmt: skip
+
+
+def choose_c(texts: list[str], labels: list[str], folds: int = 3) -> float:
+    """The ``C`` of :data:`C_GRID` with the best cross-validated accuracy on ``texts`` (scikit-learn's
+    ``LogisticRegressionCV``, stratified folds)."""
+    import warnings
+
+    from sklearn.linear_model import LogisticRegressionCV
+
+    counts = {y: labels.count(y) for y in set(labels)}
+    folds = max(2, min(folds, min(counts.values())))
+    features = _vectorizer().fit_transform(texts)
+    with warnings.catch_warnings():  # scikit-learn 1.8 announces changes of its defaults; the results are the same
+        warnings.simplefilter("ignore", FutureWarning)
+        model = LogisticRegressionCV(Cs=list(C_GRID), cv=folds, max_iter=3000, scoring="accuracy")
+        model.fit(features, labels)
+    return float(np.atleast_1d(model.C_)[0])
 
 
 def best_blend(network: np.ndarray, linear: np.ndarray, labels: list[str], classes: list[str]) -> tuple[float, float]:

@@ -7,7 +7,7 @@ import math
 from torch import Tensor
 
 CELL_TYPES = ("rnn_tanh", "rnn_relu", "lstm", "gru")
-IMPLS = ("auto", "fused", "loop")
+IMPLS = ("auto", "fused", "loop", "torch")
 
 
 def positive_int(name: str, value: object) -> int:

@@ -6,10 +6,12 @@ backward direction of a bidirectional layer. ``load_state_dict`` therefore works
 
 ``impl`` picks how the same Parameters are run:
 
-- ``"fused"``: torch's kernel (oneDNN on CPU, cuDNN on CUDA), the fastest;
+- ``"fused"``: the fastest kernel: torch's (oneDNN on CPU, cuDNN on CUDA), except for the GRU on a CPU, where
+  torch has none and rnnlab's hand-fused layer (:mod:`rnnlab.nn.fused_gru`) runs instead;
+- ``"torch"``: torch's kernel always (for the GRU on a CPU, its op-by-op step loop);
 - ``"loop"``: the step loop of :mod:`rnnlab.nn.loop` over :mod:`rnnlab.nn.functional`, which can record gates;
 - ``"auto"`` (default): fused unless something only the loop can do is asked for (``return_gates=True``).
-  ``impl="fused"`` with such a request raises a ``ValueError`` that names the fix.
+  ``impl="fused"`` or ``"torch"`` with such a request raises a ``ValueError`` that names the fix.
 
 Inputs: ``input`` ``(T, B, I)`` (``(B, T, I)`` when ``batch_first``), ``(T, I)`` unbatched, or a ``PackedSequence``;
 ``hx`` ``(D*L, B, H)`` (a pair ``(h_0, c_0)`` for the LSTM) or None for zeros; ``lengths`` ``(B,)`` for a padded batch.
@@ -152,6 +154,14 @@ class _RecurrentLayer(nn.Module):
             result = kernel(x, state, *common, self.batch_first)
         return result[0], tuple(result[1:])
 
+    def _hand_fused(self, like: Tensor) -> bool:
+        """Whether rnnlab's hand-fused kernel runs this layer (only the GRU has one, on a CPU, with impl 'auto' or
+        'fused')."""
+        return False
+
+    def _run_hand_fused(self, x: Tensor, hx: State, lengths: Tensor | None, *, batch_first: bool):
+        raise NotImplementedError
+
     def _run_loop(
         self, x: Tensor, hx: State, lengths: Tensor | None, record: bool, *, batch_first: bool
     ) -> tuple[Tensor, State, Trace | None]:
@@ -182,9 +192,9 @@ class _RecurrentLayer(nn.Module):
     def _check_impl(self, return_gates: bool) -> bool:
         """True when this call runs the step loop."""
         impl = checks.one_of("impl", self.impl, checks.IMPLS)
-        if return_gates and impl == "fused":
+        if return_gates and impl in ("fused", "torch"):
             raise ValueError(
-                f"return_gates=True needs the step loop, but this {type(self).__name__} has impl='fused'; "
+                f"return_gates=True needs the step loop, but this {type(self).__name__} has impl='{impl}'; "
                 "build it with impl='auto' or impl='loop' (or set layer.impl = 'auto')"
             )
         return impl == "loop" or return_gates
@@ -249,7 +259,20 @@ class _RecurrentLayer(nn.Module):
         state = self._initial_state(hx, batch, like, unbatched)
 
         trace = None
-        if packed and use_loop:
+        if not use_loop and self._hand_fused(like):  # the GRU on a CPU: rnnlab's own fused layer
+            if packed:
+                padded, pack_lengths = pad_packed_sequence(input)  # (T, B, I) in the caller's batch order
+                out, final = self._run_hand_fused(padded, state, pack_lengths, batch_first=False)
+                order = input.sorted_indices
+                out_sorted = out if order is None else out[:, order]
+                lengths_sorted = pack_lengths if order is None else pack_lengths[order]
+                data = pack_padded_sequence(out_sorted, lengths_sorted).data
+                output = PackedSequence(data, input.batch_sizes, input.sorted_indices, input.unsorted_indices)
+            else:
+                steps = input.shape[1 if self.batch_first else 0]
+                checked = None if lengths is None else self._lengths(lengths, batch, steps)
+                output, final = self._run_hand_fused(input, state, checked, batch_first=self.batch_first)
+        elif packed and use_loop:
             padded, pack_lengths = pad_packed_sequence(input)  # (T, B, I) in the caller's batch order
             out, final, trace = self._run_loop(padded, state, pack_lengths, record, batch_first=False)
             order = input.sorted_indices
@@ -282,6 +305,15 @@ class _RecurrentLayer(nn.Module):
         result = (output, final if self.state_count == 2 else final[0])
         self._record(trace, input)
         return (*result, trace) if return_gates else result
+
+
+def _reverse(x: Tensor, lengths: Tensor | None) -> Tensor:
+    """Each sequence of ``x`` ``(T, B, F)`` reversed within its length (the padding stays where it is)."""
+    if lengths is None:
+        return x.flip(0)
+    steps = torch.arange(x.shape[0])[:, None]  # (T, 1)
+    index = torch.where(steps < lengths[None, :], lengths[None, :] - 1 - steps, steps)  # (T, B)
+    return x.gather(0, index.unsqueeze(-1).expand_as(x))
 
 
 def _permute(state: State, order: Tensor | None) -> State:
@@ -358,3 +390,39 @@ class GRU(_RecurrentLayer):
 
     def _fused_kernel(self):
         return _VF.gru
+
+    def _hand_fused(self, like: Tensor) -> bool:
+        from rnnlab.nn.fused_gru import extension
+
+        return self.impl in ("auto", "fused") and like.device.type == "cpu" and extension() is not None
+
+    def _run_hand_fused(self, x: Tensor, hx: State, lengths: Tensor | None, *, batch_first: bool):
+        """Every layer and direction through :func:`rnnlab.nn.fused_gru.gru_direction`; a backward direction reads
+        each sequence reversed within its length."""
+        from rnnlab.nn.fused_gru import gru_direction
+
+        x_tm = x.transpose(0, 1) if batch_first else x  # (T, B, I)
+        steps = x_tm.shape[0]
+        mask = None
+        if lengths is not None:
+            mask = (torch.arange(steps)[:, None] < lengths[None, :]).unsqueeze(-1)  # (T, B, 1)
+        directions = 2 if self.bidirectional else 1
+        layer_input, finals = x_tm, []
+        weights = self.weights()
+        for layer in range(self.num_layers):
+            outputs = []
+            for direction in range(directions):
+                w_ih, w_hh, b_ih, b_hh = weights[layer * directions + direction]
+                h0 = hx[0][layer * directions + direction]
+                if direction == 1:
+                    out, last = gru_direction(_reverse(layer_input, lengths), h0, w_ih, w_hh, b_ih, b_hh, mask)
+                    out = _reverse(out, lengths)
+                else:
+                    out, last = gru_direction(layer_input, h0, w_ih, w_hh, b_ih, b_hh, mask)
+                outputs.append(out)
+                finals.append(last)
+            layer_input = torch.cat(outputs, dim=-1) if directions == 2 else outputs[0]  # (T, B, D*H)
+            if self.dropout and self.training and layer < self.num_layers - 1:
+                layer_input = torch.nn.functional.dropout(layer_input, self.dropout, training=True)
+        output = layer_input.transpose(0, 1) if batch_first else layer_input
+        return output, (torch.stack(finals),)

@@ -1,0 +1,120 @@
+// The step loop of one GRU direction, forward and backward, with the gate arithmetic of each step in one pass.
+// The matrix products stay torch's (at::addmm); see rnnlab/nn/fused_gru.py for the equations and the Python twin.
+#include <torch/extension.h>
+
+#include <cmath>
+#include <vector>
+
+namespace {
+
+template <typename T>
+inline T sigmoid(T a) {
+  return T(1) / (T(1) + std::exp(-a));
+}
+
+}  // namespace
+
+// gx (T, B, 3H) = W_ih x + b_ih for every step; h0 (B, H); w_hh (3H, H); b_hh (3H); mask (T, B) bool or empty.
+// Returns out (T, B, H), h_T (B, H), and what the backward needs: rz (T, B, 2H), n, gh_n, previous (T, B, H).
+std::vector<at::Tensor> gru_forward(const at::Tensor& gx, const at::Tensor& h0, const at::Tensor& w_hh,
+                                    const at::Tensor& b_hh, const at::Tensor& mask) {
+  const int64_t steps = gx.size(0), batch = gx.size(1), hidden = h0.size(1);
+  auto rz = at::empty({steps, batch, 2 * hidden}, gx.options());
+  auto n = at::empty({steps, batch, hidden}, gx.options());
+  auto gh_n = at::empty({steps, batch, hidden}, gx.options());
+  auto previous = at::empty({steps, batch, hidden}, gx.options());
+  auto out = at::empty({steps, batch, hidden}, gx.options());
+  auto h = h0.contiguous().clone();
+  const auto w_hh_t = w_hh.t();
+  const bool masked = mask.numel() > 0;
+  AT_DISPATCH_FLOATING_TYPES(gx.scalar_type(), "gru_forward", [&] {
+    for (int64_t t = 0; t < steps; ++t) {
+      const auto gh = at::addmm(b_hh, h, w_hh_t).contiguous();  // (B, 3H)
+      const scalar_t* pgx = gx[t].data_ptr<scalar_t>();
+      const scalar_t* pgh = gh.data_ptr<scalar_t>();
+      scalar_t* ph = h.data_ptr<scalar_t>();
+      scalar_t* prz = rz[t].data_ptr<scalar_t>();
+      scalar_t* pn = n[t].data_ptr<scalar_t>();
+      scalar_t* pghn = gh_n[t].data_ptr<scalar_t>();
+      scalar_t* pprev = previous[t].data_ptr<scalar_t>();
+      scalar_t* pout = out[t].data_ptr<scalar_t>();
+      const bool* pm = masked ? mask[t].data_ptr<bool>() : nullptr;
+      for (int64_t b = 0; b < batch; ++b) {
+        const scalar_t* x3 = pgx + b * 3 * hidden;
+        const scalar_t* g3 = pgh + b * 3 * hidden;
+        const bool inside = !masked || pm[b];
+        for (int64_t j = 0; j < hidden; ++j) {
+          const int64_t i = b * hidden + j;
+          const scalar_t r = sigmoid(x3[j] + g3[j]);
+          const scalar_t z = sigmoid(x3[hidden + j] + g3[hidden + j]);
+          const scalar_t ghn = g3[2 * hidden + j];
+          const scalar_t candidate = std::tanh(x3[2 * hidden + j] + r * ghn);
+          const scalar_t before = ph[i];
+          const scalar_t after = candidate + z * (before - candidate);
+          prz[b * 2 * hidden + j] = r;
+          prz[b * 2 * hidden + hidden + j] = z;
+          pn[i] = candidate;
+          pghn[i] = ghn;
+          pprev[i] = before;
+          ph[i] = inside ? after : before;
+          pout[i] = inside ? after : scalar_t(0);
+        }
+      }
+    }
+  });
+  return {out, h, rz, n, gh_n, previous};
+}
+
+// Returns d_gx (T, B, 3H), d_gh (T, B, 3H) and ∂L/∂h_0 (B, H).
+std::vector<at::Tensor> gru_backward(const at::Tensor& d_out, const at::Tensor& d_last, const at::Tensor& w_hh,
+                                     const at::Tensor& rz, const at::Tensor& n, const at::Tensor& gh_n,
+                                     const at::Tensor& previous, const at::Tensor& mask) {
+  const int64_t steps = n.size(0), batch = n.size(1), hidden = n.size(2);
+  auto d_gx = at::empty({steps, batch, 3 * hidden}, n.options());
+  auto d_gh = at::empty({steps, batch, 3 * hidden}, n.options());
+  auto direct = at::empty({batch, hidden}, n.options());
+  auto dh = d_last.contiguous().clone();
+  const auto d_out_c = d_out.contiguous();
+  const bool masked = mask.numel() > 0;
+  AT_DISPATCH_FLOATING_TYPES(n.scalar_type(), "gru_backward", [&] {
+    for (int64_t t = steps - 1; t >= 0; --t) {
+      const scalar_t* pdo = d_out_c[t].data_ptr<scalar_t>();
+      const scalar_t* pdh = dh.data_ptr<scalar_t>();
+      const scalar_t* prz = rz[t].data_ptr<scalar_t>();
+      const scalar_t* pn = n[t].data_ptr<scalar_t>();
+      const scalar_t* pghn = gh_n[t].data_ptr<scalar_t>();
+      const scalar_t* pprev = previous[t].data_ptr<scalar_t>();
+      scalar_t* pgx = d_gx[t].data_ptr<scalar_t>();
+      scalar_t* pgh = d_gh[t].data_ptr<scalar_t>();
+      scalar_t* pdirect = direct.data_ptr<scalar_t>();
+      const bool* pm = masked ? mask[t].data_ptr<bool>() : nullptr;
+      for (int64_t b = 0; b < batch; ++b) {
+        const bool inside = !masked || pm[b];
+        for (int64_t j = 0; j < hidden; ++j) {
+          const int64_t i = b * hidden + j;
+          const scalar_t r = prz[b * 2 * hidden + j], z = prz[b * 2 * hidden + hidden + j], c = pn[i];
+          const scalar_t g = inside ? pdh[i] + pdo[i] : scalar_t(0);  // ∂L/∂h_t of this step's own state
+          const scalar_t dn = g * (1 - z) * (1 - c * c);
+          const scalar_t dz = g * (pprev[i] - c) * z * (1 - z);
+          const scalar_t dr = dn * pghn[i] * r * (1 - r);
+          scalar_t* x3 = pgx + b * 3 * hidden;
+          scalar_t* h3 = pgh + b * 3 * hidden;
+          x3[j] = dr;
+          x3[hidden + j] = dz;
+          x3[2 * hidden + j] = dn;
+          h3[j] = dr;
+          h3[hidden + j] = dz;
+          h3[2 * hidden + j] = dn * r;
+          pdirect[i] = g * z + (inside ? scalar_t(0) : pdh[i]);  // past the end, h_t = h_{t-1}
+        }
+      }
+      dh = at::addmm(direct, d_gh[t], w_hh);  // (B, H): ∂L/∂h_{t-1}
+    }
+  });
+  return {d_gx, d_gh, dh};
+}
+
+PYBIND11_MODULE(TORCH_EXTENSION_NAME, m) {
+  m.def("forward", &gru_forward, "GRU direction forward (step loop, fused gates)");
+  m.def("backward", &gru_backward, "GRU direction backward (step loop, fused gates)");
+}
