@@ -143,6 +143,9 @@ def fit(
     data transform. ``resume=True`` continues from ``run_dir/last.safetensors``; without it, a ``run_dir`` that
     already holds a checkpoint is refused, so a new run never overwrites a good model.
     """
+    from rnnlab.runtime import tune_allocator
+
+    tune_allocator()  # Python users get the allocator setting the command line gets (RNNLAB_ALLOCATOR=off opts out)
     run_dir = Path(run_dir)
     if resume and not (run_dir / "last.safetensors").exists():  # said before anything is created
         raise RnnlabError(f"nothing to resume: {run_dir / 'last.safetensors'} does not exist")

@@ -392,9 +392,12 @@ class GRU(_RecurrentLayer):
         return _VF.gru
 
     def _hand_fused(self, like: Tensor) -> bool:
-        from rnnlab.nn.fused_gru import extension
+        from rnnlab.nn.fused_gru import LARGEST, extension
 
-        return self.impl in ("auto", "fused") and like.device.type == "cpu" and extension() is not None
+        if self.impl not in ("auto", "fused") or like.device.type != "cpu" or extension() is None:
+            return False
+        rows = like.shape[0] if like.dim() == 2 else like.shape[0] * like.shape[1]  # T·B (a packed input: its data)
+        return rows <= LARGEST
 
     def _run_hand_fused(self, x: Tensor, hx: State, lengths: Tensor | None, *, batch_first: bool):
         """Every layer and direction through :func:`rnnlab.nn.fused_gru.gru_direction`; a backward direction reads
