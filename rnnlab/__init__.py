@@ -20,6 +20,7 @@ _LAZY = {
     "SequenceClassifier": "rnnlab.models.classifier",
     "LanguageModel": "rnnlab.models.language_model",
     "Translator": "rnnlab.models.translator",
+    "AnomalyDetector": "rnnlab.models.detector",
     "TrainConfig": "rnnlab.train",
     "load_dataset": "rnnlab.data.datasets",
     "tune_allocator": "rnnlab.runtime",

@@ -1,4 +1,5 @@
-r"""Forecast accuracy: MAE and RMSE (statsmodels' ``eval_measures``), sMAPE and MASE.
+r"""Forecast accuracy: MAE and RMSE (statsmodels' ``eval_measures``), sMAPE and MASE; and the scores of anomaly
+detectors (point-wise and event-wise precision, recall, F1; the UCR hit) at the end.
 
 .. math::
     \mathrm{sMAPE} = \frac{100}{n}\sum_t \frac{2\,|y_t - \hat y_t|}{|y_t| + |\hat y_t|},\qquad
@@ -59,3 +60,64 @@ def mape(actual: np.ndarray, predicted: np.ndarray) -> float:
 def owa(smape_model: float, mase_model: float, smape_naive2: float, mase_naive2: float) -> float:
     """The M4 competition's overall weighted average: the mean of sMAPE and MASE, each relative to Naive2's."""
     return 0.5 * (smape_model / smape_naive2 + mase_model / mase_naive2)
+
+
+# ----- anomaly detection ---------------------------------------------------------------------------------------------
+def point_scores(labels: np.ndarray, flags: np.ndarray) -> dict[str, float]:
+    """Point-wise precision, recall and F1 of ``flags`` against ``labels`` (both ``(N,)`` of 0/1; scikit-learn)."""
+    from sklearn.metrics import precision_recall_fscore_support
+
+    precision, recall, f1, _ = precision_recall_fscore_support(
+        np.asarray(labels, dtype=int), np.asarray(flags, dtype=int), average="binary", zero_division=0
+    )
+    return {"precision": float(precision), "recall": float(recall), "f1": float(f1)}
+
+
+def average_precision(labels: np.ndarray, scores: np.ndarray) -> float:
+    """Point-wise area under the precision-recall curve of ``scores`` (no threshold; scikit-learn)."""
+    from sklearn.metrics import average_precision_score
+
+    labels = np.asarray(labels, dtype=int)
+    return float(average_precision_score(labels, np.nan_to_num(scores))) if labels.any() else float("nan")
+
+
+def _runs(flags: np.ndarray) -> list[tuple[int, int]]:
+    padded = np.concatenate([[0], np.asarray(flags, dtype=int) != 0, [0]]).astype(int)
+    changes = np.flatnonzero(np.diff(padded))
+    return [(int(a), int(b) - 1) for a, b in zip(changes[::2], changes[1::2])]
+
+
+def event_scores(labels: np.ndarray, flags: np.ndarray, tolerance: int = 0) -> dict[str, float]:
+    """Event-wise (range) precision, recall and F1.
+
+    An event (a run of 1s in ``labels``) is found when any point within it, widened by ``tolerance`` points on each
+    side, is flagged. Each run of flagged points outside the widened events is one false alarm, however long (so a
+    detector that flags everything finds every event and raises a false alarm between each two).
+
+    .. math::
+        R = \\frac{\\text{events found}}{\\text{events}},\\qquad
+        P = \\frac{\\text{events found}}{\\text{events found} + \\text{false alarm runs}}
+    """
+    flags = np.asarray(flags, dtype=int) != 0
+    truth = _runs(labels)
+    widened = np.zeros(len(flags), dtype=bool)
+    found = 0
+    for start, end in truth:
+        a, b = max(0, start - tolerance), min(len(flags) - 1, end + tolerance)
+        widened[a : b + 1] = True
+        found += bool(flags[a : b + 1].any())
+    false_alarms = len(_runs(flags & ~widened))
+    recall = found / len(truth) if truth else float("nan")
+    precision = found / (found + false_alarms) if found + false_alarms else 0.0
+    f1 = 2 * precision * recall / (precision + recall) if precision + recall > 0 else 0.0
+    return {"precision": precision, "recall": recall, "f1": f1, "events": len(truth), "found": found,
+            "false_alarms": false_alarms}  # fmt: skip
+
+
+def ucr_hit(labels: np.ndarray, scores: np.ndarray, margin: int = 100) -> bool:
+    """The UCR anomaly archive's score: the highest score falls within the labelled range ± ``margin`` points."""
+    (where,) = np.nonzero(np.asarray(labels, dtype=int))
+    if len(where) == 0:
+        raise ValueError("ucr_hit needs a labelled anomaly")
+    top = int(np.nanargmax(np.asarray(scores, dtype=np.float64)))
+    return bool(where.min() - margin <= top <= where.max() + margin)

@@ -211,3 +211,30 @@ def prefix_plot(words: Sequence[str], probabilities: np.ndarray, classes: Sequen
     ax.legend(fontsize="small")
     fig.tight_layout()
     return fig
+
+
+def anomaly_plot(values: np.ndarray, smoothed: np.ndarray, threshold: np.ndarray, flags: np.ndarray,
+                 labels: np.ndarray | None, normal_end: int, *, title: str = "anomalies"):  # fmt: skip
+    """Two panels over the steps: the series with the flagged runs (red) and the labelled anomalies (green), and the
+    smoothed score against its threshold; the normal part the detector learnt from is shaded grey."""
+    plt = _pyplot()
+    fig, (top, bottom) = plt.subplots(2, 1, figsize=(12, 5.5), sharex=True, gridspec_kw={"height_ratios": [3, 2]})
+    steps = np.arange(len(values))
+    top.plot(steps, values, lw=0.6, color="#333")
+    for ax in (top, bottom):
+        ax.axvspan(0, normal_end, color="#ddd", alpha=0.5, lw=0)
+    for mask, color in ((labels, "tab:green"), (flags, "tab:red")):
+        if mask is None:
+            continue
+        padded = np.concatenate([[0], np.asarray(mask, dtype=int) != 0, [0]]).astype(int)
+        edges = np.flatnonzero(np.diff(padded))
+        for start, end in zip(edges[::2], edges[1::2]):
+            top.axvspan(start - 0.5, end - 0.5, color=color, alpha=0.3, lw=0)
+    bottom.plot(steps, smoothed, lw=0.6, label="score (smoothed)")
+    bottom.plot(steps, threshold, lw=0.8, color="tab:red", label="threshold")
+    bottom.set_yscale("symlog")
+    bottom.legend(loc="upper left", fontsize=8)
+    top.set_title(f"{title}: red = flagged, green = labelled, grey = normal part learnt from", fontsize=10)
+    bottom.set_xlabel("step")
+    fig.tight_layout()
+    return fig
