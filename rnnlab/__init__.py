@@ -21,6 +21,7 @@ _LAZY = {
     "LanguageModel": "rnnlab.models.language_model",
     "Translator": "rnnlab.models.translator",
     "AnomalyDetector": "rnnlab.models.detector",
+    "Recommender": "rnnlab.models.recommender",
     "TrainConfig": "rnnlab.train",
     "load_dataset": "rnnlab.data.datasets",
     "tune_allocator": "rnnlab.runtime",

@@ -12,7 +12,7 @@ import os
 import sys
 
 from rnnlab import __version__
-from rnnlab.commands import anomaly, basics, classify, forecast, inspect, text, translate
+from rnnlab.commands import anomaly, basics, classify, forecast, inspect, recommend, text, translate
 from rnnlab.errors import RnnlabError
 
 USER_ERRORS = (RnnlabError, ValueError, OSError)
@@ -46,6 +46,7 @@ def build_parser() -> argparse.ArgumentParser:
     text.register(commands)
     translate.register(commands)
     anomaly.register(commands)
+    recommend.register(commands)
     return parser
 
 

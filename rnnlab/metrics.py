@@ -121,3 +121,24 @@ def ucr_hit(labels: np.ndarray, scores: np.ndarray, margin: int = 100) -> bool:
         raise ValueError("ucr_hit needs a labelled anomaly")
     top = int(np.nanargmax(np.asarray(scores, dtype=np.float64)))
     return bool(where.min() - margin <= top <= where.max() + margin)
+
+
+# ----- next-item recommendation --------------------------------------------------------------------------------------
+def target_ranks(scores: np.ndarray, targets: np.ndarray) -> np.ndarray:
+    """Rank of each target among all items (1 = first) ``(U,)`` from scores ``(U, n_items + 1)`` whose excluded items
+    are ``-inf``; ties count against the target (an item scored like the target ranks before it)."""
+    target_scores = scores[np.arange(len(targets)), targets][:, None]
+    return (scores >= target_scores).sum(axis=1)  # the target itself counts once: rank ≥ 1
+
+
+def ranking_metrics(ranks: np.ndarray, k: int = 10) -> dict[str, float]:
+    r"""HR@k, NDCG@k and MRR@k of one target per user, by full ranking.
+
+    .. math::
+        \mathrm{HR@}k = \overline{[r \le k]},\qquad \mathrm{NDCG@}k = \overline{[r \le k] / \log_2(r + 1)},\qquad
+        \mathrm{MRR@}k = \overline{[r \le k] / r}
+    """
+    ranks = np.asarray(ranks, dtype=np.float64)
+    hit = ranks <= k
+    return {f"hr@{k}": float(hit.mean()), f"ndcg@{k}": float((hit / np.log2(ranks + 1)).mean()),
+            f"mrr@{k}": float((hit / ranks).mean())}  # fmt: skip
