@@ -42,11 +42,29 @@ def init_from_environment() -> bool:
     if int(os.environ.get("WORLD_SIZE", "1")) <= 1 or not dist.is_available():
         return False
     if not dist.is_initialized():
+        _exit_with_launcher()
         backend = "nccl" if torch.cuda.is_available() else "gloo"
         dist.init_process_group(backend=backend)
         if backend == "nccl":
             torch.cuda.set_device(int(os.environ.get("LOCAL_RANK", "0")))
     return True
+
+
+def _exit_with_launcher(poll_seconds: float = 0.2) -> None:
+    """torchrun starts each worker in a session of its own, so a launcher killed outright (SIGKILL, an OOM kill)
+    leaves its workers running, holding the run folder's lock and a half-finished training. A daemon thread watches
+    the parent process and ends this worker as soon as it is gone (the worker is then re-parented)."""
+    import threading
+    import time
+
+    launcher = os.getppid()
+
+    def watch() -> None:
+        while os.getppid() == launcher:
+            time.sleep(poll_seconds)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="rnnlab-launcher-watch", daemon=True).start()
 
 
 def shard(batch: Any, rank: int, world: int) -> tuple[Any, float]:

@@ -70,12 +70,30 @@ def test_a_killed_two_process_forecast_run_resumes(tmp_path):
     while time.monotonic() < deadline and not (run_dir / "last.safetensors").exists():
         time.sleep(0.1)
     time.sleep(1.0)
-    os.killpg(process.pid, signal.SIGKILL)  # the launcher and both workers
+    os.killpg(process.pid, signal.SIGKILL)  # the launchers; torchrun's workers live in sessions of their own
     process.wait(timeout=30)
+    assert _lock_released(run_dir / ".lock", seconds=5), "a worker outlived its killed launcher"
     _, meta = load_checkpoint(run_dir / "last.safetensors")
     assert meta["training"]["epoch"] <= 8, "the run finished before it was killed"
     resumed = subprocess.run([*argv, "--resume"], capture_output=True, text=True, env=environment, cwd=ROOT,
                              timeout=300)  # fmt: skip
-    assert resumed.returncode == 0, resumed.stdout[-2000:] + resumed.stderr[-2000:]
+    assert resumed.returncode == 0, resumed.stdout[-6000:] + resumed.stderr[-6000:]
     assert "resuming from" in resumed.stdout and resumed.stdout.count("resuming from") == 1  # rank 0 speaks
     assert "lstm (rnnlab)" in resumed.stdout
+
+
+def _lock_released(lock, seconds: float) -> bool:
+    """True once nothing holds ``lock`` (rank 0 holds it while it trains), polled for at most ``seconds``."""
+    import fcntl
+
+    deadline = time.monotonic() + seconds
+    with open(lock, "a") as handle:
+        while time.monotonic() < deadline:
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                time.sleep(0.1)
+                continue
+            fcntl.flock(handle, fcntl.LOCK_UN)
+            return True
+    return False

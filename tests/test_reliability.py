@@ -89,7 +89,8 @@ def numeric_options() -> list[tuple[list[str], str, str]]:
     """(subcommand path, option, a value it must refuse) for every numeric option of every subcommand."""
     checkers = {common.POSITIVE: ["0", "-3", "2.5", "abc"], common.COUNT: ["-1", "x"],
                 common.RATE: ["0", "-1e-3", "nan", "inf"], common.NONNEGATIVE: ["-1", "nan"],
-                common.PROBABILITY: ["1", "-0.1", "1.5"], common.FRACTION: ["0", "1", "2"]}  # fmt: skip
+                common.PROBABILITY: ["1", "-0.1", "1.5"], common.FRACTION: ["0", "1", "2"],
+                common.FINITE: ["nan", "inf", "1e999x"]}  # fmt: skip
     cases = []
 
     def walk(parser: argparse.ArgumentParser, path: list[str]) -> None:

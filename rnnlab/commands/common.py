@@ -57,6 +57,7 @@ RATE = real(above=0)  # a learning rate, a temperature, seconds of budget
 NONNEGATIVE = real(at_least=0)  # clipping (0: off), weight decay, length-penalty exponent
 PROBABILITY = real(at_least=0, below=1)  # dropout, label smoothing
 FRACTION = real(above=0, below=1)  # a part of the data
+FINITE = real()  # any finite number: a rating threshold (ratings may be negative)
 
 
 def add_training_options(parser: argparse.ArgumentParser) -> None:

@@ -6,7 +6,7 @@ import argparse
 from datetime import datetime
 from pathlib import Path
 
-from rnnlab.commands.common import COUNT, POSITIVE, PROBABILITY, RATE, add_training_options, real
+from rnnlab.commands.common import COUNT, FINITE, POSITIVE, PROBABILITY, RATE, add_training_options
 from rnnlab.models.forecaster import LAYERS
 from rnnlab.models.recommender import LOSSES
 
@@ -28,7 +28,7 @@ def register(commands) -> None:
     train.add_argument("--item", default=None, help="item id column (default: found by name)")
     train.add_argument("--time", default=None, help="timestamp column: numbers or dates (default: found by name)")
     train.add_argument("--rating", default=None, help="rating column, for --min-rating")
-    train.add_argument("--min-rating", type=real(), default=None, help="keep interactions rated at least this")
+    train.add_argument("--min-rating", type=FINITE, default=None, help="keep interactions rated at least this")
     train.add_argument("--min-user-events", type=POSITIVE, default=3, help="drop users with fewer events (default 3)")
     train.add_argument("--min-item-events", type=POSITIVE, default=1, help="drop items with fewer events")
     train.add_argument("--encoding", default="utf-8")
