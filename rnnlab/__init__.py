@@ -22,6 +22,7 @@ _LAZY = {
     "Translator": "rnnlab.models.translator",
     "AnomalyDetector": "rnnlab.models.detector",
     "Recommender": "rnnlab.models.recommender",
+    "Tagger": "rnnlab.models.tagger",
     "TrainConfig": "rnnlab.train",
     "load_dataset": "rnnlab.data.datasets",
     "tune_allocator": "rnnlab.runtime",

@@ -142,3 +142,35 @@ def ranking_metrics(ranks: np.ndarray, k: int = 10) -> dict[str, float]:
     hit = ranks <= k
     return {f"hr@{k}": float(hit.mean()), f"ndcg@{k}": float((hit / np.log2(ranks + 1)).mean()),
             f"mrr@{k}": float((hit / ranks).mean())}  # fmt: skip
+
+
+# ----- sequence tagging --------------------------------------------------------------------------------------------
+def tagging_metrics(gold: list[list[str]], predicted: list[list[str]], unknown: list[list[bool]] | None = None,
+                    top_confusions: int = 5) -> dict:  # fmt: skip
+    """Token accuracy, sentence accuracy (every tag right), accuracy on unknown words (``unknown`` marks them),
+    macro-F1 over tags and per-tag precision/recall/F1 (scikit-learn), and the most frequent (gold, predicted)
+    confusions."""
+    from collections import Counter
+
+    from sklearn.metrics import f1_score, precision_recall_fscore_support
+
+    if [len(g) for g in gold] != [len(p) for p in predicted]:
+        raise ValueError("gold and predicted sequences differ in length")
+    flat_gold = [t for g in gold for t in g]
+    flat_pred = [t for p in predicted for t in p]
+    right = np.array([g == p for g, p in zip(flat_gold, flat_pred)])
+    result = {"token_accuracy": float(right.mean()), "tokens": len(right),
+              "sentence_accuracy": float(np.mean([g == p for g, p in zip(gold, predicted)])),
+              "macro_f1": float(f1_score(flat_gold, flat_pred, average="macro", zero_division=0))}  # fmt: skip
+    if unknown is not None:
+        mask = np.array([u for row in unknown for u in row], dtype=bool)
+        result["unknown_tokens"] = int(mask.sum())
+        result["unknown_accuracy"] = float(right[mask].mean()) if mask.any() else float("nan")
+    labels = sorted(set(flat_gold))
+    precision, recall, f1, support = precision_recall_fscore_support(flat_gold, flat_pred, labels=labels,
+                                                                     zero_division=0)  # fmt: skip
+    result["per_tag"] = {t: {"precision": float(p), "recall": float(r), "f1": float(f), "support": int(s)}
+                         for t, p, r, f, s in zip(labels, precision, recall, f1, support)}  # fmt: skip
+    confusions = Counter((g, p) for g, p in zip(flat_gold, flat_pred) if g != p)
+    result["confusions"] = [[g, p, n] for (g, p), n in confusions.most_common(top_confusions)]
+    return result

@@ -34,6 +34,7 @@ class Report:
     figures: list[tuple[str, bytes]] = field(default_factory=list)  # (caption, PNG)
     notes: list[str] = field(default_factory=list)
     texts: list[tuple[str, str]] = field(default_factory=list)  # (caption, preformatted text): samples, outputs
+    blocks: list[tuple[str, str]] = field(default_factory=list)  # (caption, HTML built by rnnlab with escaped text)
 
     def table(self, caption: str, header: list[str], rows: list[list[Any]], highlight: set[int] | None = None) -> None:
         """A table; rows whose index is in ``highlight`` are bold (the models beside the baselines)."""
@@ -45,6 +46,11 @@ class Report:
     def text(self, caption: str, body: str) -> None:
         """A block of text shown as is (line breaks kept): a generated sample, translations."""
         self.texts.append((caption, body))
+
+    def markup(self, caption: str, body: str) -> None:
+        """A block of HTML that the caller built, every piece of data in it escaped (tagged sentences, errors
+        marked)."""
+        self.blocks.append((caption, body))
 
     def render(self) -> str:
         parts = [
@@ -72,6 +78,8 @@ class Report:
             )
         for caption, body in self.texts:
             parts.append(f"<h2>{html.escape(caption)}</h2><pre>{html.escape(body)}</pre>")
+        for caption, body in self.blocks:
+            parts.append(f"<h2>{html.escape(caption)}</h2>{body}")
         if self.config:
             parts.append("<h2>configuration</h2><pre>")
             parts.append(html.escape(json.dumps(self.config, indent=2, default=str)))
