@@ -29,7 +29,7 @@ def register(commands) -> None:
     train.add_argument("--silver", default=None, help="extra machine-tagged training data: oanc, or a file")
     train.add_argument("--validation", default=None, help="a tagged file for validation (default: 10%% of --data)")
     train.add_argument("--test", default=None, help="a tagged file for the test (default: the last 10%% of --data)")
-    train.add_argument("--column", type=COUNT, default=None, help="CoNLL: the tag column (0 is the token; default last)")
+    train.add_argument("--column", type=COUNT, default=None, help="CoNLL: the tag column (0: the token; default last)")
     train.add_argument("--label", default=None, help="numeric rows: the label column")
     train.add_argument("--id", default=None, help="numeric rows: the sequence id column")
     train.add_argument("--features", type=_columns, default=None, help="numeric rows: input columns (default: all)")

@@ -215,15 +215,17 @@ def read_numeric_tagged(path: str | Path, *, label: str, sequence_id: str | None
     for name in [label, sequence_id, *(features or [])]:
         if name is not None and name not in frame.columns:
             raise RnnlabError(f"{source}: column {name!r} not found; columns: {', '.join(map(str, frame.columns))}")
+    chosen = features is not None
     if features is None:
-        features = [c for c in frame.columns
-                    if c not in (label, sequence_id) and pd.api.types.is_numeric_dtype(frame[c])]  # fmt: skip
+        features = [c for c in frame.columns if c not in (label, sequence_id)]
     if not features:
-        raise RnnlabError(f"{source}: no numeric feature columns besides {label!r}; name them with --features")
+        raise RnnlabError(f"{source}: no feature columns besides {label!r}; name them with --features")
     for name in features:
         if not pd.api.types.is_numeric_dtype(frame[name]):
             bad = frame[name][pd.to_numeric(frame[name], errors="coerce").isna() & frame[name].notna()]
-            raise RnnlabError(f"{source}: column {name!r} is not numeric: {bad.iloc[0]!r} at line {bad.index[0] + 2}")
+            where = f": {bad.iloc[0]!r} at line {bad.index[0] + 2}" if len(bad) else ""
+            hint = "" if chosen else "; choose the input columns with --features"
+            raise RnnlabError(f"{source}: column {name!r} is not numeric{where}{hint}")
     values = frame[features].to_numpy(dtype=np.float64)
     if not np.isfinite(values).all():
         row = int(np.nonzero(~np.isfinite(values).all(axis=1))[0][0])

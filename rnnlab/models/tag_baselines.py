@@ -55,9 +55,9 @@ class MostFrequentTag:
     def tag_word(self, word: str) -> str:
         if word in self.best:
             return self.best[word]
-        lowered = word.lower()
-        if lowered in self.best and word[:1].isupper():
-            return self.best[lowered]
+        for form in (word.lower(), word.capitalize()):  # 'The' at a sentence's start, 'the' inside
+            if form in self.best:
+                return self.best[form]
         key = (word_shape(word), word[-3:].lower())
         return self.by_suffix.get(key) or self.by_shape.get(word_shape(word)) or self.fallback
 
