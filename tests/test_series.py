@@ -100,3 +100,12 @@ def test_a_time_index_can_be_assembled_from_date_parts():
     assert series.times[2] == pd.Timestamp("2024-01-03") and series.freq == pd.Timedelta("1D")
     with pytest.raises(RnnlabError, match="must include year, month and day"):
         prepare_series(data, SeriesSpec(("load",), "Year,Month"), "d.csv")
+
+
+def test_covariates_of_a_frame_sliced_from_a_larger_one_keep_their_values():
+    whole = frame(30).assign(temperature=np.arange(30, dtype=float) * 2, kind=list("ab") * 15)
+    part = whole.iloc[10:]  # index labels 10..29, as after a user's slice
+    spec = SeriesSpec("load", time="time", covariates=("temperature", "kind"))
+    series = prepare_series(part, spec, "part")
+    np.testing.assert_array_equal(series.covariate_frame["temperature"].to_numpy(), np.arange(10, 30) * 2.0)
+    assert series.covariate_frame["kind"].tolist() == list("ab") * 10

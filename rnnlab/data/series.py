@@ -186,8 +186,8 @@ def prepare_series(frame: pd.DataFrame, spec: SeriesSpec, source: str) -> Series
             f"filled {count} missing values of '{column}' (line{'s' * (count > 1)} {where}) by {fill}{scored}; "
             "--fill none refuses them"
         )
-    covariate_frame = pd.DataFrame(
-        {c: values[c] if c in values else covariates[c] for c in spec.covariates}, index=range(len(frame))
+    covariate_frame = pd.DataFrame(  # by position: a frame sliced from a larger one keeps its own index labels
+        {c: (values[c] if c in values else covariates[c]).to_numpy() for c in spec.covariates}, index=range(len(frame))
     )
     result = Series(
         targets=np.stack([values[c].to_numpy(np.float64) for c in spec.targets], axis=1),
