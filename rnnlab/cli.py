@@ -12,7 +12,7 @@ import os
 import sys
 
 from rnnlab import __version__
-from rnnlab.commands import anomaly, basics, classify, forecast, inspect, recommend, tag, text, translate
+from rnnlab.commands import anomaly, basics, classify, forecast, inspect, recommend, speech, tag, text, translate
 from rnnlab.errors import RnnlabError
 
 USER_ERRORS = (RnnlabError, ValueError, OSError)
@@ -48,6 +48,7 @@ def build_parser() -> argparse.ArgumentParser:
     anomaly.register(commands)
     recommend.register(commands)
     tag.register(commands)
+    speech.register(commands)
     return parser
 
 

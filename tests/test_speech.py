@@ -1,0 +1,159 @@
+"""Speech: frames against librosa and a hand-rolled running normalisation, the WAV reader's errors, augmentation, DTW,
+the spotter's detections, the streaming watch against the whole-stream posteriors, and the CLI end to end on
+generated tones; the built-in voices when espeak-ng is installed."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import soundfile
+
+from rnnlab.cli import main
+from rnnlab.data.audio import HOP, RATE, FrameStream, log_mel, read_wav
+from rnnlab.errors import RnnlabError
+from rnnlab.models.speech import stretch
+from rnnlab.models.speech_baselines import DTWNearest
+from rnnlab.models.speech_fit import detections
+
+
+def _tone(kind: str, rng: np.random.Generator, seconds: float = 0.5) -> np.ndarray:
+    """Three 'words' a network can tell apart: a rising chirp, a falling chirp, two alternating tones."""
+    t = np.arange(int(seconds * RATE)) / RATE
+    shift = rng.uniform(0.9, 1.1)
+    if kind == "up":
+        phase = 2 * np.pi * shift * (300 * t + 1500 * t**2)
+    elif kind == "down":
+        phase = 2 * np.pi * shift * (1800 * t - 1500 * t**2)
+    else:
+        phase = 2 * np.pi * shift * np.where((t * 8).astype(int) % 2 == 0, 600, 1400) * t
+    envelope = np.sin(np.pi * t / seconds)
+    return (0.5 * envelope * np.sin(phase) + 0.01 * rng.standard_normal(len(t))).astype(np.float32)
+
+
+def test_stream_frames_equal_librosa_log_mel_with_a_running_normalisation():
+    rng = np.random.default_rng(0)
+    samples = np.concatenate([_tone("up", rng), np.zeros(800, np.float32), _tone("mix", rng)])
+    whole = FrameStream(seconds=0.5).push(samples)
+    stream = FrameStream(seconds=0.5)
+    pieces = np.concatenate([stream.push(samples[i : i + 333]) for i in range(0, len(samples), 333)])
+    np.testing.assert_allclose(pieces, whole, atol=1e-5)  # any chunking, the same frames
+    reference = log_mel(samples).astype(np.float64)  # librosa's melspectrogram, not centred
+    assert reference.shape == whole.shape
+    decay = 1 - 1 / (0.5 * RATE / HOP)
+    mean, var, expected = reference[0].copy(), np.ones(reference.shape[1]), []
+    for frame in reference:  # the recursion written out, frame by frame
+        mean = decay * mean + (1 - decay) * frame
+        var = decay * var + (1 - decay) * (frame - mean) ** 2
+        expected.append((frame - mean) / (np.sqrt(var) + 1e-3))
+    np.testing.assert_allclose(whole, np.array(expected), atol=2e-3)
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (None, "file not found"),
+        (b"this is not audio at all", "is not a readable audio file"),
+        (np.zeros(0, np.float32), "holds no audio samples|not a readable audio file"),
+        (np.zeros(8000, np.float32), "is silent"),
+    ],
+)
+def test_bad_audio_files_are_one_line_errors(tmp_path, content, message):
+    path = tmp_path / "clip.wav"
+    if isinstance(content, bytes):
+        path.write_bytes(content)
+    elif content is not None:
+        soundfile.write(str(path), content, RATE)
+    with pytest.raises(RnnlabError, match=message) as caught:
+        read_wav(path)
+    assert "\n" not in str(caught.value) and str(path) in str(caught.value)
+
+
+def test_stereo_and_other_rates_become_8_khz_mono(tmp_path):
+    t = np.arange(22050) / 22050
+    left = 0.5 * np.sin(2 * np.pi * 440 * t)
+    soundfile.write(str(tmp_path / "s.wav"), np.stack([left, left], axis=1), 22050)
+    samples = read_wav(tmp_path / "s.wav")
+    assert abs(len(samples) - RATE) <= 1
+    spectrum = np.abs(np.fft.rfft(samples))
+    assert abs(np.argmax(spectrum) * RATE / len(samples) - 440) < 3  # the tone survives resampling
+
+
+def test_stretch_is_the_identity_at_factor_one_and_scales_time():
+    frames = np.random.default_rng(0).normal(size=(50, 40)).astype(np.float32)
+    np.testing.assert_allclose(stretch(frames, 1.0, 1.0), frames, atol=1e-6)
+    assert stretch(frames, 1.2, 1.0).shape == (60, 40)
+
+
+def test_dtw_matches_a_slower_copy_of_the_same_word():
+    rng = np.random.default_rng(1)
+    words = {kind: log_mel(_tone(kind, rng)) for kind in ("up", "down", "mix")}
+    nearest = DTWNearest(list(words.values()), list(words), per_word=1)
+    slower = {kind: log_mel(_tone(kind, rng, seconds=0.7)) for kind in words}
+    assert nearest.predict(list(slower.values())) == list(slower)
+
+
+def test_detections_smooth_and_hold_off_repeats():
+    p = np.zeros((400, 3))
+    p[:, 0] = 1.0
+    p[100:110, 1], p[100:110, 0] = 1.0, 0.0  # word 1, ten frames
+    p[150:160, 1], p[150:160, 0] = 1.0, 0.0  # again 40 frames later: within the refractory 100
+    p[300:302, 2], p[300:302, 0] = 1.0, 0.0  # a two-frame blip: smoothed to 0.4
+    alerts = detections(p, threshold=0.5, refractory=100, smooth=5)
+    assert [(frame, k) for frame, k, _ in alerts] == [(102, 1)]  # the 3rd frame brings the average to 0.6
+
+
+# ----- end to end on generated tones -------------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def tone_folder(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("tones")
+    rng = np.random.default_rng(0)
+    for kind in ("up", "down", "mix"):
+        (folder / kind).mkdir()
+        for n in range(30):
+            soundfile.write(str(folder / kind / f"{n}.wav"), _tone(kind, rng), RATE)
+    stream = np.concatenate([np.zeros(RATE, np.float32), _tone("down", rng), np.zeros(RATE, np.float32),
+                             _tone("up", rng), np.zeros(RATE, np.float32)])  # fmt: skip
+    soundfile.write(str(folder / "stream.wav"), stream + 0.005 * rng.standard_normal(len(stream)), RATE)
+    return folder
+
+
+def test_cli_train_predict_and_watch_on_tones(tone_folder, tmp_path, capsys):
+    run = tmp_path / "run"
+    code = main(["speech", "train", "--data", str(tone_folder), "--epochs", "6", "--hidden-size", "32", "--layers", "1",
+                 "--spotter-hidden", "32", "--keyword", "up", "--test-minutes", "1", "--run-dir", str(run),
+                 "--no-progress"])  # fmt: skip
+    out = capsys.readouterr().out
+    assert code == 0, out
+    assert "DTW 1-NN" in out and "spotting every word" in out and (run / "report.html").exists()
+    assert main(["speech", "predict", "--checkpoint", str(run), str(tone_folder / "mix" / "3.wav")]) == 0
+    assert capsys.readouterr().out.split(": ")[1].startswith("mix")
+    from rnnlab.data.audio import stream_features
+    from rnnlab.models.speech_fit import WordSpotter
+    from rnnlab.tasks.speech import watch_run
+
+    spotter = WordSpotter.load(run / "spotter.safetensors")
+    streamed = watch_run(run, str(tone_folder / "stream.wav"), threshold=0.3, log=lambda *_: None)
+    whole = detections(spotter.posteriors(stream_features(read_wav(tone_folder / "stream.wav"))), 0.3)
+    assert [(spotter.classes[k], round((f * HOP + 256) / RATE, 2)) for f, k, _ in whole] == [
+        (word, round(at, 2)) for at, word, _ in streamed
+    ]  # frame by frame with the state carried = the whole stream at once
+    watch = ["speech", "watch", "--checkpoint", str(run), "--keyword", "sideways", str(tone_folder / "stream.wav")]
+    assert main(watch) == 2
+    assert "keyword 'sideways' is not one of the model's words" in capsys.readouterr().err
+
+
+# ----- the built-in voices ---------------------------------------------------------------------------------------
+def test_builtin_voices_are_seeded_and_disjoint(tmp_path, monkeypatch):
+    from rnnlab.data import speech
+
+    if not speech.have_espeak():
+        pytest.skip("espeak-ng is not installed (apt-get install espeak-ng)")
+    monkeypatch.setenv("RNNLAB_CACHE", str(tmp_path))
+    first = speech.synthetic("test", words=("seven",), log=lambda *_: None)
+    again = speech.synthetic("test", words=("seven",), log=lambda *_: None)
+    assert first.paths == again.paths and all(p.exists() for p in first.paths)
+    train_voices = {v for v in speech._voices("train")}
+    assert not train_voices & set(speech._voices("test")) and not train_voices & set(speech._voices("validation"))
+    assert {a for a, _ in speech._voices("test")}.isdisjoint(speech.TRAIN_ACCENTS)
+    samples = read_wav(first.paths[0])
+    assert len(samples) > RATE // 4 and np.abs(samples).max() > 0.05
