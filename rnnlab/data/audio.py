@@ -6,7 +6,8 @@ Everything runs at 8 kHz (telephone band: the real test recordings are 8 kHz), w
     S = \mathrm{mel}_{40}\big(|\mathrm{STFT}_{256,\,80}(x)|^2\big),\qquad
     F_{t,b} = \frac{\log(S_{t,b} + 10^{-6}) - \mu_b}{\sigma_b}
 
-a 32 ms window every 10 ms, 40 mel bands up to 4 kHz, each band standardised over the utterance (cepstral mean and
+a 32 ms window every 10 ms, 40 mel bands up to 4 kHz, smoothed across bands by keeping 13 cepstral coefficients
+(:func:`smooth_bands`; for isolated words), each band standardised over the utterance (cepstral mean and
 variance normalisation, so a recording's level and channel colour do not matter). For streaming, :class:`FrameStream`
 computes the same frames one hop at a time, with running (exponential) band statistics in place of the utterance's.
 """
@@ -78,9 +79,25 @@ def normalise(frames: np.ndarray) -> np.ndarray:
     return ((frames - frames.mean(axis=0)) / (frames.std(axis=0) + 1e-3)).astype(np.float32)
 
 
+def smooth_bands(frames: np.ndarray, keep: int = 13) -> np.ndarray:
+    """Each frame's log-mel spectrum smoothed across bands by keeping its first ``keep`` cepstral coefficients (the
+    DCT-II that makes MFCCs, then its inverse): the envelope (formants) stays, the pitch harmonics go, which makes
+    the frames less about the voice and more about the word."""
+    from scipy.fft import dct, idct
+
+    cepstrum = dct(frames, type=2, norm="ortho", axis=1)
+    cepstrum[:, keep:] = 0.0
+    return idct(cepstrum, type=2, norm="ortho", axis=1).astype(np.float32)
+
+
+def word_frames(samples: np.ndarray) -> np.ndarray:
+    """Frames of trimmed samples: log-mel, smoothed across bands, normalised ``(T, 40)``."""
+    return normalise(smooth_bands(log_mel(samples)))
+
+
 def features(samples: np.ndarray, *, trim_silence: bool = True) -> np.ndarray:
-    """A word's frames: trimmed, log-mel, normalised ``(T, 40)``."""
-    return normalise(log_mel(trim(samples) if trim_silence else samples))
+    """A word's frames: trimmed, log-mel, smoothed across bands, normalised ``(T, 40)``."""
+    return word_frames(trim(samples) if trim_silence else samples)
 
 
 class FrameStream:

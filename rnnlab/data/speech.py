@@ -88,7 +88,7 @@ def synthetic(part: str, *, draws: int | None = None, seed: int = 0, words: tupl
     for accent, variant in _voices(part):
         for word in words:
             for _ in range(draws):
-                speed, pitch = int(rng.integers(120, 200)), int(rng.integers(20, 80))
+                speed, pitch = int(rng.integers(80, 170)), int(rng.integers(20, 80))
                 jobs.append((accent, variant, word, speed, pitch))
     folder = cache_folder()
     paths = [folder / a / v / f"{w}-s{s}-p{p}.wav" for a, v, w, s, p in jobs]

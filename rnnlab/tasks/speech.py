@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from rnnlab.checkpoint import atomic_write_text
-from rnnlab.data.audio import RATE, FrameStream, features, log_mel, normalise, read_wav, stream_features, trim
+from rnnlab.data.audio import RATE, FrameStream, features, log_mel, read_wav, stream_features, trim, word_frames
 from rnnlab.data.speech import Clips, asterisk, have_asterisk, read_clips, synthetic
 from rnnlab.errors import RnnlabError
 from rnnlab.models.speech import BACKGROUND, HOLD, SpeechConfig, add_noise
@@ -66,7 +66,7 @@ def clean_and_noisy(samples: list[np.ndarray], rng: np.random.Generator) -> list
     out = []
     for s in samples:
         noisy = add_noise(s, rng.uniform(5, 30), rng, "pink" if rng.random() < 0.5 else "white")
-        out.append((normalise(log_mel(s)), normalise(log_mel(noisy))))
+        out.append((word_frames(s), word_frames(noisy)))
     return out
 
 
@@ -113,7 +113,7 @@ def train_run(data: str, config: SpeechConfig, train_config: TrainConfig, *, run
     train, validation, tests = load_sets(data, train_config.seed, log)
     train_audio, validation_audio = waveforms(train), waveforms(validation)
     train_frames = clean_and_noisy(train_audio, rng)
-    validation_frames = [normalise(log_mel(s)) for s in validation_audio]
+    validation_frames = [word_frames(s) for s in validation_audio]
     test_frames = {name: [features(read_wav(p)) for p in clips.paths] for name, clips in tests.items()}
     log(f"{train.source}: {len(train):,} training clips, {len(validation):,} validation, "
         + ", ".join(f"{len(c):,} {name}" for name, c in tests.items())
@@ -140,11 +140,11 @@ def train_run(data: str, config: SpeechConfig, train_config: TrainConfig, *, run
         streams = make_streams(train_audio, train.labels, classes, seconds=8, count=count, rng=rng)
         validation_streams = make_streams(validation_audio, validation.labels, classes, seconds=8,
                                           count=max(8, count // 4), rng=rng)  # fmt: skip
-        spotter_training = TrainConfig(epochs=12, lr=3e-3, patience=4, lr_patience=2, seed=train_config.seed,
+        spotter_training = TrainConfig(epochs=40, lr=3e-3, patience=8, lr_patience=4, seed=train_config.seed,
                                        progress=train_config.progress)  # fmt: skip
         spotter = WordSpotter(config.spotter_hidden, spotter_training)
         log(f"spotter: {len(streams)} training streams of 8 s, {len(validation_streams)} for validation")
-        spotter.fit([(f, t) for f, t, _ in streams], [(f, e) for f, _, e in validation_streams], recognizer.words,
+        spotter.fit([(f, t) for f, t, _ in streams], validation_streams, recognizer.words,
                     run_dir=run_dir / "spotter", resume=resume, log=log)  # fmt: skip
         spotter.save(run_dir / "spotter.safetensors")
         for name, clips in tests.items():
