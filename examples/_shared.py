@@ -16,3 +16,12 @@ def save(figure, name: str) -> Path:
     figure.savefig(path, dpi=110, bbox_inches="tight")
     print(f"figure: {path}")
     return path
+
+
+def run_dir(name: str) -> Path:
+    """A fresh run folder under ``OUT/runs`` (a previous run of the example is removed: each run starts anew)."""
+    import shutil
+
+    path = OUT / "runs" / name
+    shutil.rmtree(path, ignore_errors=True)
+    return path

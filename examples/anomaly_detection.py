@@ -6,7 +6,7 @@
 # one (half-hourly electricity demand) with anomalies planted by a seeded injector, so we know where they are.
 
 # %%
-from _shared import OUT, SMALL, save
+from _shared import SMALL, run_dir, save
 
 from rnnlab import AnomalyDetector
 from rnnlab.data.anomalies import injected_suite
@@ -16,7 +16,7 @@ from rnnlab.metrics import event_scores
 series = injected_suite(names=("electricity",))[0]
 values, labels = series.values, series.labels
 options = {"epochs": 2} if SMALL else {}
-detector = AnomalyDetector(**options).fit(values, normal_end=series.train_end, run_dir=OUT / "runs/anomaly",
+detector = AnomalyDetector(**options).fit(values, normal_end=series.train_end, run_dir=run_dir("anomaly"),
                                           log=lambda *_: None)  # fmt: skip
 table = detector.score(values)
 flags = table["flag"].to_numpy()[series.train_end :]

@@ -7,7 +7,7 @@
 # attention map shows which source words each output character looked at.
 
 # %%
-from _shared import OUT, SMALL, save
+from _shared import SMALL, run_dir, save
 
 from rnnlab import TrainConfig
 from rnnlab.data.generated_pairs import LEVELS, builtin_pairs
@@ -20,7 +20,7 @@ translator, summary = train_translation(
     train, validation, test[:200], level=LEVELS["dates"], source="built-in dates",
     model_config={"cell": "lstm", "hidden_size": 32 if SMALL else 128, "attention": "general"},
     train_config=TrainConfig(epochs=1 if SMALL else 8, lr=3e-3, patience=3, progress=False),
-    run_dir=OUT / "runs/translate", beam=5, log=lambda *_: None,
+    run_dir=run_dir("translate"), beam=5, log=lambda *_: None,
 )  # fmt: skip
 print(format_scores(summary["test"]))
 sentence = test[0].source

@@ -9,7 +9,7 @@
 from pathlib import Path
 
 import numpy as np
-from _shared import OUT, SMALL
+from _shared import SMALL, run_dir
 
 from rnnlab import TextClassifier, TrainConfig
 
@@ -28,7 +28,7 @@ texts, labels = [texts[i] for i in order], [labels[i] for i in order]
 cut = int(len(texts) * 0.9)
 
 classifier = TextClassifier()
-classifier.fit(texts[:cut], labels[:cut], run_dir=OUT / "runs/sentiment", log=lambda *_: None,
+classifier.fit(texts[:cut], labels[:cut], run_dir=run_dir("sentiment"), log=lambda *_: None,
                train_config=TrainConfig(epochs=1 if SMALL else 8, progress=False))  # fmt: skip
 for model in ("network", "best"):
     predicted = classifier.predict(texts[cut:], model=model)

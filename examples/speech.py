@@ -9,7 +9,7 @@
 import sys
 
 import numpy as np
-from _shared import OUT, SMALL, save
+from _shared import SMALL, run_dir, save
 
 from rnnlab import TrainConfig
 from rnnlab.data import speech
@@ -31,7 +31,7 @@ recognizer = WordRecognizer(SpeechConfig(hidden_size=32 if SMALL else 128),
                             TrainConfig(epochs=2 if SMALL else 12, lr=2e-3, patience=4, progress=False))  # fmt: skip
 recognizer.fit(clean_and_noisy(waveforms(train), rng), train.labels,
                [features(read_wav(p)) for p in validation.paths], validation.labels,
-               run_dir=OUT / "runs/speech", log=lambda *_: None)  # fmt: skip
+               run_dir=run_dir("speech"), log=lambda *_: None)  # fmt: skip
 predicted, _ = recognizer.predict([features(read_wav(real.paths[i])) for i in keep])
 gold = [real.labels[i] for i in keep]
 print(f"real speaker: {np.mean([p == g for p, g in zip(predicted, gold)]):.3f} of {len(gold)} words right")

@@ -7,7 +7,7 @@
 # usually it does not by much, if at all; that is the finding, not a failure of the example.
 
 # %%
-from _shared import OUT, SMALL
+from _shared import SMALL, run_dir
 
 import rnnlab
 from rnnlab import Forecaster
@@ -15,7 +15,7 @@ from rnnlab import Forecaster
 prices = rnnlab.load_dataset("msft").iloc[-(800 if SMALL else 2500) :]  # the last ten years of trading days
 options = {"auto": False, "epochs": 2, "hidden_size": 16} if SMALL else {"budget": 60, "ensemble": 2}
 fc = Forecaster(cell="lstm", horizon=5, **options)
-fc.fit(prices, target="close", covariates=["open", "high", "low", "volume"], run_dir=OUT / "runs/msft",
+fc.fit(prices, target="close", covariates=["open", "high", "low", "volume"], run_dir=run_dir("msft"),
        log=lambda *_: None)  # fmt: skip
 table = fc.evaluate()
 print(table.round(4).to_string())

@@ -6,7 +6,7 @@
 # perceptron trained on the same sentences.
 
 # %%
-from _shared import OUT, SMALL
+from _shared import SMALL, run_dir
 
 from rnnlab import Tagger, TrainConfig
 from rnnlab.data.tagged import wsj_split
@@ -15,7 +15,7 @@ from rnnlab.models.tag_baselines import Perceptron
 
 train, validation, test = wsj_split()
 tagger = Tagger(train_config=TrainConfig(epochs=2 if SMALL else 30, lr=2e-3, patience=5, progress=False))
-tagger.fit(train, validation, run_dir=OUT / "runs/tagging", log=lambda *_: None)
+tagger.fit(train, validation, run_dir=run_dir("tagging"), log=lambda *_: None)
 known = {w.lower() for words in train.steps for w in words}
 unknown = [[w.lower() not in known for w in words] for words in test.steps]
 for name, model in (("rnnlab BiLSTM-CRF", tagger), ("NLTK perceptron", Perceptron(train))):

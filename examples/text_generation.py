@@ -6,7 +6,7 @@
 # Temperature below 1 sharpens the distribution (safer, more repetitive text); above 1 flattens it.
 
 # %%
-from _shared import OUT, SMALL
+from _shared import SMALL, run_dir
 
 from rnnlab import TrainConfig
 from rnnlab.data.corpus import Corpus
@@ -17,7 +17,7 @@ text, source = builtin_corpus_text()
 corpus = Corpus.from_text(text[: 200_000 if SMALL else 1_000_000], source=source, level="char")
 model, summary = train_text(corpus, {"cell": "lstm", "hidden_size": 64 if SMALL else 256, "num_layers": 2},
                             TrainConfig(epochs=1 if SMALL else 4, lr=3e-3, progress=False, max_seconds=100),
-                            run_dir=OUT / "runs/text", log=lambda *_: None)  # fmt: skip
+                            run_dir=run_dir("text"), log=lambda *_: None)  # fmt: skip
 print(f"validation: {summary['val_bpc']:.3f} bits per character")
 for temperature in (0.5, 1.0):
     print(f"--- temperature {temperature}")

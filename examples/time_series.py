@@ -8,7 +8,7 @@
 # %%
 import numpy as np
 import pandas as pd
-from _shared import OUT, SMALL, save
+from _shared import SMALL, run_dir, save
 
 import rnnlab
 from rnnlab import Forecaster
@@ -20,13 +20,13 @@ quick = {"auto": False, "epochs": 3 if SMALL else 20, "hidden_size": 16 if SMALL
 t = np.arange(600)
 sine = pd.DataFrame({"y": np.sin(2 * np.pi * t / 25) + 0.05 * np.random.default_rng(0).normal(size=600)})
 fc = Forecaster(cell="lstm", horizon=25, lookback=50, **quick)
-fc.fit(sine, target="y", run_dir=OUT / "runs/sine", log=lambda *_: None)
+fc.fit(sine, target="y", run_dir=run_dir("sine"), log=lambda *_: None)
 print(fc.evaluate().round(3).to_string())
 
 # %% a real series: weekly CO2 at Mauna Loa, 1958-2001 (statsmodels), a year ahead
 co2 = rnnlab.load_dataset("co2")
 fc = Forecaster(cell="gru", horizon=52, **({**quick, "epochs": 3} if SMALL else {"budget": 60, "ensemble": 2}))
-fc.fit(co2, run_dir=OUT / "runs/co2", log=lambda *_: None)
+fc.fit(co2, run_dir=run_dir("co2"), log=lambda *_: None)
 table = fc.evaluate()
 print(table.round(3).to_string())
 future = fc.predict().iloc[:, -1].to_numpy()

@@ -12,7 +12,7 @@ import os
 import sys
 
 from rnnlab import __version__
-from rnnlab.commands import anomaly, basics, classify, forecast, inspect, recommend, speech, tag, text, translate
+from rnnlab.commands import anomaly, basics, classify, forecast, inspect, recommend, serve, speech, tag, text, translate
 from rnnlab.errors import RnnlabError
 
 USER_ERRORS = (RnnlabError, ValueError, OSError)
@@ -49,6 +49,7 @@ def build_parser() -> argparse.ArgumentParser:
     recommend.register(commands)
     tag.register(commands)
     speech.register(commands)
+    serve.register(commands)
     return parser
 
 

@@ -1,5 +1,8 @@
 """``rnnlab serve``: a trained model behind an HTTP JSON API (FastAPI + uvicorn), loaded once.
 
+(No ``from __future__ import annotations`` here: FastAPI reads the request models from the annotations of
+functions defined inside :func:`create_app`, which must stay objects, not strings.)
+
 Endpoints (the OpenAPI page is ``/docs``):
 
 - ``GET /health``: the task and the model's inputs;
@@ -14,8 +17,6 @@ server keeps serving. A body over ``max_body`` bytes is refused with 413 before 
 ``max_concurrent`` requests compute at once (the rest wait their turn), and the model is shared read-only. The only
 state kept between requests is each streamed series', under one lock.
 """
-
-from __future__ import annotations
 
 import math
 import threading

@@ -1,7 +1,8 @@
 """Claim: gradient-norm clipping prevents exploding gradients from wrecking training.
 
-A ReLU Elman RNN (its recurrent gradients can grow without bound) on the adding problem, T = 50, at a learning rate
-high enough to explode, trained 300 steps with and without clipping the global gradient norm at 1.0, for 5 seeds.
+A ReLU Elman RNN on the adding problem, T = 50, its recurrent matrix started at 0.95 × the identity (Le et al.'s
+IRNN, scaled to 0.95), SGD at rate 0.01, trained 300 steps with and without clipping the global gradient norm at
+1.0, for 5 seeds.
 Prints how many runs blew up (a non-finite loss, or a loss above 10× the trivial baseline) and the final test MSE.
 Run: python docs/claims/clipping.py   (about a minute on 2 cores)
 """
@@ -14,6 +15,7 @@ import rnnlab
 from rnnlab.experiments.memory import adding_batch, baseline
 
 STEPS, T, SEEDS = 300, 50, 5
+SCALE, LR = 0.95, 0.01
 trivial = baseline("adding", T)
 for clip in (None, 1.0):
     blown, finals = 0, []
@@ -21,9 +23,12 @@ for clip in (None, 1.0):
         torch.manual_seed(seed)
         generator = torch.Generator().manual_seed(seed)
         rnn = rnnlab.RNN(2, 64, nonlinearity="relu", batch_first=True)
+        with torch.no_grad():
+            rnn.weight_hh_l0.copy_(SCALE * torch.eye(64))
+            rnn.bias_hh_l0.zero_()
         head = torch.nn.Linear(64, 1)
         parameters = [*rnn.parameters(), *head.parameters()]
-        optimizer = torch.optim.SGD(parameters, lr=0.05)
+        optimizer = torch.optim.SGD(parameters, lr=LR)
         exploded = False
         for _ in range(STEPS):
             x, y = adding_batch(64, T, generator)
