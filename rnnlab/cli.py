@@ -12,7 +12,20 @@ import os
 import sys
 
 from rnnlab import __version__
-from rnnlab.commands import anomaly, basics, classify, forecast, inspect, recommend, serve, speech, tag, text, translate
+from rnnlab.commands import (
+    anomaly,
+    basics,
+    classify,
+    export,
+    forecast,
+    inspect,
+    recommend,
+    serve,
+    speech,
+    tag,
+    text,
+    translate,
+)
 from rnnlab.errors import RnnlabError
 
 USER_ERRORS = (RnnlabError, ValueError, OSError)
@@ -50,6 +63,7 @@ def build_parser() -> argparse.ArgumentParser:
     tag.register(commands)
     speech.register(commands)
     serve.register(commands)
+    export.register(commands)
     return parser
 
 

@@ -60,7 +60,7 @@ class ForecastNet(nn.Module):
     def forward(self, x: Tensor, state: Any = None) -> tuple[Tensor, Any]:
         out, state = self.rnn(x, state)  # (B, L, H)
         z = self.head(out[:, -1])  # (B, outputs*K)
-        return z.view(len(x), self.outputs, self.targets), state  # (B, outputs, K)
+        return z.view(-1, self.outputs, self.targets), state  # (B, outputs, K); -1: an exported graph keeps B free
 
 
 @dataclass(frozen=True)
