@@ -8,15 +8,15 @@
 # %%
 from _shared import SMALL, run_dir, save
 
-from rnnlab import AnomalyDetector
+from rnnlab import AnomalyDetector, TrainConfig
 from rnnlab.data.anomalies import injected_suite
 from rnnlab.inspection.plots import anomaly_plot
 from rnnlab.metrics import event_scores
 
 series = injected_suite(names=("electricity",))[0]
 values, labels = series.values, series.labels
-options = {"epochs": 2} if SMALL else {}
-detector = AnomalyDetector(**options).fit(values, normal_end=series.train_end, run_dir=run_dir("anomaly"),
+training = TrainConfig(epochs=2, progress=False) if SMALL else None  # None: the defaults
+detector = AnomalyDetector(train_config=training).fit(values, normal_end=series.train_end, run_dir=run_dir("anomaly"),
                                           log=lambda *_: None)  # fmt: skip
 table = detector.score(values)
 flags = table["flag"].to_numpy()[series.train_end :]

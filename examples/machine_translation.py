@@ -14,12 +14,12 @@ from rnnlab.data.generated_pairs import LEVELS, builtin_pairs
 from rnnlab.data.pairs import split_by_source
 from rnnlab.tasks.translate import attention_figure, format_scores, train_translation
 
-pairs = builtin_pairs("dates", 2_000 if SMALL else 20_000, seed=0)
+pairs = builtin_pairs("dates", 2_000 if SMALL else 6_000, seed=0)
 train, validation, test = split_by_source(pairs, test_fraction=0.1, val_fraction=0.1, seed=0)
 translator, summary = train_translation(
     train, validation, test[:200], level=LEVELS["dates"], source="built-in dates",
     model_config={"cell": "lstm", "hidden_size": 32 if SMALL else 128, "attention": "general"},
-    train_config=TrainConfig(epochs=1 if SMALL else 8, lr=3e-3, patience=3, progress=False),
+    train_config=TrainConfig(epochs=1 if SMALL else 3, lr=3e-3, patience=3, progress=False, max_seconds=90),
     run_dir=run_dir("translate"), beam=5, log=lambda *_: None,
 )  # fmt: skip
 print(format_scores(summary["test"]))

@@ -14,9 +14,9 @@ from rnnlab.sampling import sample_text
 from rnnlab.tasks.text import builtin_corpus_text, train_text
 
 text, source = builtin_corpus_text()
-corpus = Corpus.from_text(text[: 200_000 if SMALL else 1_000_000], source=source, level="char")
-model, summary = train_text(corpus, {"cell": "lstm", "hidden_size": 64 if SMALL else 256, "num_layers": 2},
-                            TrainConfig(epochs=1 if SMALL else 4, lr=3e-3, progress=False, max_seconds=100),
+corpus = Corpus.from_text(text[: 50_000 if SMALL else 1_000_000], source=source, level="char")
+training = TrainConfig(epochs=1 if SMALL else 4, lr=3e-3, progress=False, max_seconds=15 if SMALL else 100)
+model, summary = train_text(corpus, {"cell": "lstm", "hidden_size": 64 if SMALL else 256, "num_layers": 2}, training,
                             run_dir=run_dir("text"), log=lambda *_: None)  # fmt: skip
 print(f"validation: {summary['val_bpc']:.3f} bits per character")
 for temperature in (0.5, 1.0):

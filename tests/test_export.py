@@ -9,7 +9,7 @@ import torch
 
 from rnnlab.cli import main
 from rnnlab.errors import RnnlabError
-from rnnlab.export import export
+from rnnlab.tasks.export import export
 
 ort = pytest.importorskip("onnxruntime")
 

@@ -12,7 +12,7 @@ pytestmark = pytest.mark.filterwarnings("ignore:Using `httpx`")
 from fastapi.testclient import TestClient  # noqa: E402
 
 from rnnlab.errors import RnnlabError  # noqa: E402
-from rnnlab.serve import checkpoint_task, create_app  # noqa: E402
+from rnnlab.tasks.serve import checkpoint_task, create_app  # noqa: E402
 
 
 @pytest.fixture(scope="module")

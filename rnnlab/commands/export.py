@@ -1,10 +1,10 @@
-"""``rnnlab export``: arguments in, :func:`rnnlab.export.export` called."""
+"""``rnnlab export``: arguments in, :func:`rnnlab.tasks.export.export` called."""
 
 from __future__ import annotations
 
 import argparse
 
-from rnnlab.export import FORMATS
+from rnnlab.tasks.export import FORMATS
 
 
 def register(commands) -> None:
@@ -16,6 +16,6 @@ def register(commands) -> None:
 
 
 def _export(args: argparse.Namespace) -> None:
-    from rnnlab.export import export
+    from rnnlab.tasks.export import export
 
     export(args.checkpoint, args.output, args.format)

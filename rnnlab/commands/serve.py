@@ -1,4 +1,4 @@
-"""``rnnlab serve``: arguments in, :func:`rnnlab.serve.serve` called."""
+"""``rnnlab serve``: arguments in, :func:`rnnlab.tasks.serve.serve` called."""
 
 from __future__ import annotations
 
@@ -24,6 +24,6 @@ def register(commands) -> None:
 
 
 def _serve(args: argparse.Namespace) -> None:
-    from rnnlab.serve import serve
+    from rnnlab.tasks.serve import serve
 
     serve(args.checkpoint, host=args.host, port=args.port, workers_limit=args.concurrency)

@@ -86,7 +86,7 @@ def _write(module: nn.Module, inputs: tuple, names: list[str], outputs: list[str
 
 def export(checkpoint: str | Path, output: str | Path, fmt: str = "onnx", *, log=print) -> list[Path]:
     """Export the network(s) of ``checkpoint`` into the folder ``output``; returns the files written."""
-    from rnnlab.serve import checkpoint_task
+    from rnnlab.tasks.serve import checkpoint_task
 
     if fmt not in FORMATS:
         raise RnnlabError(f"format must be one of {', '.join(FORMATS)}; got {fmt!r}")
