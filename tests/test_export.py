@@ -86,3 +86,9 @@ def test_what_cannot_be_exported_is_refused_in_one_line(tmp_path, capsys):
     assert main(["export", "--checkpoint", str(tmp_path), "--output", str(tmp_path / "out")]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "not a readable rnnlab checkpoint" in err[0]
+    from rnnlab.checkpoint import save_checkpoint
+
+    save_checkpoint(tmp_path / "tag" / "best.safetensors", {"w": torch.zeros(2)}, {"task": "tag"})
+    with pytest.raises(RnnlabError, match="export takes forecast, classify and text checkpoints"):
+        export(tmp_path / "tag", tmp_path / "out")
+    assert not (tmp_path / "out").exists()  # a refused export leaves nothing behind

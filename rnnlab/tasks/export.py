@@ -92,6 +92,8 @@ def export(checkpoint: str | Path, output: str | Path, fmt: str = "onnx", *, log
         raise RnnlabError(f"format must be one of {', '.join(FORMATS)}; got {fmt!r}")
     folder = Path(checkpoint) if Path(checkpoint).is_dir() else Path(checkpoint).parent
     task = checkpoint_task(checkpoint)  # a pickle or foreign file is refused here, never unpickled
+    if task not in ("forecast", "classify", "text"):
+        raise RnnlabError(f"export takes forecast, classify and text checkpoints; {folder} is a '{task}' checkpoint")
     out = Path(output)
     out.mkdir(parents=True, exist_ok=True)
     suffix = ".onnx" if fmt == "onnx" else ".pt"
@@ -123,7 +125,7 @@ def export(checkpoint: str | Path, output: str | Path, fmt: str = "onnx", *, log
                               out / f"classifier{suffix}", fmt))  # fmt: skip
         description.update(classes=list(model.classes), vocabulary=list(model.vocab.tokens),
                            max_length=model.max_length)  # fmt: skip
-    elif task == "text":
+    else:  # text
         from rnnlab.tasks.text import load_language_model
 
         model, vocab, level = load_language_model(folder / "best.safetensors")
@@ -136,8 +138,6 @@ def export(checkpoint: str | Path, output: str | Path, fmt: str = "onnx", *, log
         written.append(_write(_Step(model), inputs, names, outputs, dynamic, out / f"step{suffix}", fmt))
         description.update(level=level, vocabulary=list(vocab.tokens), cell=config.cell,
                            layers=config.num_layers, hidden_size=config.hidden_size)  # fmt: skip
-    else:
-        raise RnnlabError(f"export takes forecast, classify and text checkpoints; {folder} is a '{task}' checkpoint")
     atomic_write_text(out / "export.json", json.dumps(description, indent=2, default=str) + "\n")
     log(f"exported {task} as {fmt}: " + ", ".join(p.name for p in written) + f" and export.json in {out}")
     return written
