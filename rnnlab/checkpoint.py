@@ -181,6 +181,16 @@ def run_lock(run_dir: str | Path) -> Iterator[None]:
         os.close(handle)
 
 
+def run_folder(checkpoint: str | Path, command: str) -> Path:
+    """The run folder a ``--checkpoint`` names (the folder itself, or the folder of its ``best.safetensors``); a
+    missing path is a one-line error that says what ``command`` expects."""
+    path = Path(checkpoint)
+    if not path.exists():
+        raise RnnlabError(f"checkpoint not found: {path} (a run folder of rnnlab {command} train, or its "
+                          "best.safetensors)")  # fmt: skip
+    return path if path.is_dir() else path.parent
+
+
 def check_output(output: str | Path | None, *inputs: str | Path | None) -> None:
     """Refuse an output file that is one of the run's inputs (its data, its checkpoint): it would be destroyed."""
     if not output:

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-from rnnlab.checkpoint import atomic_write_text
+from rnnlab.checkpoint import atomic_write_text, run_folder
 from rnnlab.data.interactions import Interactions, Split, leave_one_out, read_interactions, time_split
 from rnnlab.errors import RnnlabError
 from rnnlab.metrics import ranking_metrics, target_ranks
@@ -107,14 +107,9 @@ def _report(path: Path, recommender: Recommender, data: Interactions, split: Spl
     report.write(path)
 
 
-def _checkpoint_dir(checkpoint: str | Path) -> Path:
-    path = Path(checkpoint)
-    return path if path.is_dir() else path.parent
-
-
 def evaluate_run(checkpoint: str | Path, *, log=print) -> dict:
     """Rank the test targets again, on the data and split the run was trained on."""
-    folder = _checkpoint_dir(checkpoint)
+    folder = run_folder(checkpoint, "recommend")
     recommender = Recommender.load(folder / "best.safetensors")
     saved = json.loads((folder / "evaluation.json").read_text(encoding="utf-8"))
     data = read_interactions(**saved["data"], log=log)
@@ -129,7 +124,7 @@ def evaluate_run(checkpoint: str | Path, *, log=print) -> dict:
 def predict_run(checkpoint: str | Path, *, user: str | None = None, items: list[str] | None = None, k: int = 10,
                 log=print) -> list[tuple[str, float]]:  # fmt: skip
     """The top ``k`` next items for a user of the training data (their whole history) or a list of item ids."""
-    folder = _checkpoint_dir(checkpoint)
+    folder = run_folder(checkpoint, "recommend")
     recommender = Recommender.load(folder / "best.safetensors")
     if (user is None) == (items is None):
         raise RnnlabError("give --user ID or --items ID,ID,... (one of them)")

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-from rnnlab.checkpoint import atomic_write_text
+from rnnlab.checkpoint import atomic_write_text, run_folder
 from rnnlab.data.audio import RATE, FrameStream, features, log_mel, read_wav, stream_features, trim, word_frames
 from rnnlab.data.speech import Clips, asterisk, have_asterisk, read_clips, synthetic
 from rnnlab.errors import RnnlabError
@@ -156,7 +156,7 @@ def train_run(data: str, config: SpeechConfig, train_config: TrainConfig, *, run
                 spotting[name]["keyword"] = {keyword: spot_scores(spotter, [(f, e) for f, _, e in test_streams],
                                                                   spotter.threshold, [keyword])}  # fmt: skip
     seconds = time.perf_counter() - started
-    log(format_rows(rows, spotting, config, seconds))
+    log(format_rows(rows, spotting, seconds))
     summary = {"data": data, "rows": {n: {k: v for k, v in r.items() if k != "predicted"} for n, r in rows.items()},
                "spotting": spotting, "training_seconds": seconds}  # fmt: skip
     atomic_write_text(run_dir / "evaluation.json", json.dumps(summary, indent=2) + "\n")
@@ -165,7 +165,7 @@ def train_run(data: str, config: SpeechConfig, train_config: TrainConfig, *, run
     return summary
 
 
-def format_rows(rows: dict, spotting: dict, config: SpeechConfig, seconds: float) -> str:
+def format_rows(rows: dict, spotting: dict, seconds: float) -> str:
     names = list(rows)
     models = [k for k in next(iter(rows.values())) if k not in ("dtw_seconds", "predicted")]
     lines = [f"word accuracy (everything trained in {seconds / 60:.1f} min)",
@@ -182,16 +182,9 @@ def format_rows(rows: dict, spotting: dict, config: SpeechConfig, seconds: float
     return "\n".join(lines)
 
 
-def _run_folder(checkpoint: str | Path) -> Path:
-    path = Path(checkpoint)
-    if not path.exists():
-        raise RnnlabError(f"checkpoint not found: {path} (a run folder of rnnlab speech train)")
-    return path if path.is_dir() else path.parent
-
-
 def evaluate_run(checkpoint: str | Path, *, data: str | None = None, log=print) -> dict[str, float]:
     """Word accuracy on a folder per word (or CSV of path,label), or on the built-in test sets."""
-    recognizer = WordRecognizer.load(_run_folder(checkpoint) / "best.safetensors")
+    recognizer = WordRecognizer.load(run_folder(checkpoint, "speech") / "best.safetensors")
     if data:
         tests = {"data": read_clips(data)}
     else:
@@ -211,7 +204,7 @@ def evaluate_run(checkpoint: str | Path, *, data: str | None = None, log=print) 
 
 
 def predict_run(checkpoint: str | Path, files: list[str], *, top: int = 3, log=print) -> list[str]:
-    recognizer = WordRecognizer.load(_run_folder(checkpoint) / "best.safetensors")
+    recognizer = WordRecognizer.load(run_folder(checkpoint, "speech") / "best.safetensors")
     words, probabilities = recognizer.predict([features(read_wav(f)) for f in files])
     for file, word, row in zip(files, words, probabilities):
         best = np.argsort(-row)[:top]
@@ -225,7 +218,7 @@ def watch_run(checkpoint: str | Path, audio: str, *, keyword: str | None = None,
     carried, and print the times where a word (or only ``keyword``) is heard."""
     from rnnlab.nn.stream import Stepper
 
-    folder = _run_folder(checkpoint)
+    folder = run_folder(checkpoint, "speech")
     if not (folder / "spotter.safetensors").exists():
         raise RnnlabError(f"{folder} has no spotter.safetensors: train with a spotter (--spotter-hidden > 0)")
     spotter = WordSpotter.load(folder / "spotter.safetensors")

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
-from rnnlab.checkpoint import atomic_write_text, check_output
+from rnnlab.checkpoint import atomic_write_text, check_output, run_folder
 from rnnlab.data.tagged import (
     NUMERIC_BUILTIN,
     Tagged,
@@ -161,17 +161,10 @@ def train_run(data_options: dict, config: TaggerConfig, train_config: TrainConfi
     return tagger, summary
 
 
-def _checkpoint_dir(checkpoint: str | Path) -> Path:
-    path = Path(checkpoint)
-    if not path.exists():
-        raise RnnlabError(f"checkpoint not found: {path} (a run folder of rnnlab tag train, or its best.safetensors)")
-    return path if path.is_dir() else path.parent
-
-
 def evaluate_run(checkpoint: str | Path, *, data: str | None = None, column: int | None = None,
                  label: str | None = None, sequence_id: str | None = None, log=print) -> dict:  # fmt: skip
     """Tag a labelled file (or, by default, the run's own test part, beside the baselines) and score it."""
-    folder = _checkpoint_dir(checkpoint)
+    folder = run_folder(checkpoint, "tag")
     tagger = Tagger.load(folder / "best.safetensors")
     if data is None:
         saved = json.loads((folder / "evaluation.json").read_text(encoding="utf-8"))
@@ -212,7 +205,7 @@ def predict_run(checkpoint: str | Path, *, text: str | None = None, input_file: 
     """Tag sentences (one per line, from ``text`` or ``input_file``) and print or write them as ``word/TAG`` lines or
     CoNLL; a numeric tagger reads a CSV (rows of its features, ``sequence_id`` grouping) and writes it back with a
     ``predicted`` column."""
-    folder = _checkpoint_dir(checkpoint)
+    folder = run_folder(checkpoint, "tag")
     check_output(output, input_file, folder)
     tagger = Tagger.load(folder / "best.safetensors")
     if tagger.vocab.numeric:
