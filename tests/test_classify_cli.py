@@ -95,3 +95,18 @@ def test_predict_with_a_forecast_checkpoint_or_no_text_is_refused(tmp_path, caps
     save_checkpoint(tmp_path / "f.safetensors", {}, {"task": "forecast"})
     code, _, err = run(capsys, "classify", "predict", "--checkpoint", str(tmp_path / "f.safetensors"), "hi")
     assert code == 2 and "'forecast' task, not of 'classify'" in err
+
+
+def test_long_texts_are_shown_as_coloured_text_and_short_ones_as_a_plot():
+    import numpy as np
+
+    from rnnlab.tasks.classify import coloured_text
+
+    words = [f"w{i}" for i in range(60)]
+    probabilities = np.stack([np.linspace(0.1, 0.9, 60), np.linspace(0.9, 0.1, 60)], axis=1)  # (T, C)
+    page = coloured_text(words, probabilities, ["neg", "pos"])
+    assert page.count("<span title=") == 60
+    assert 'title="neg 0.10, pos 0.90"' in page  # the first word: 'pos' leads strongly
+    first, last = page.split("<span title=")[1], page.split("<span title=")[-1]
+    assert "#4575b4" in first and "#d73027" in last  # the leading class's colour follows the prediction
+    assert 'title="neg 0.51, pos 0.49" style="background:#d7302703"' in page  # a near tie: nearly clear

@@ -209,6 +209,27 @@ def train_run(
     return rows
 
 
+LONG_TEXT = 40  # words: past this, the word-by-word view is coloured text instead of a plot
+PALETTE = ("#d73027", "#4575b4", "#1a9850", "#984ea3", "#ff7f00", "#a65628")  # one colour per class, by index
+
+
+def coloured_text(words: list[str], probabilities: np.ndarray, classes: list[str]) -> str:
+    """HTML of ``words``, each on a background in the colour of the class leading after it, as strong as that
+    class's probability (text-attribution style), with the probabilities in the word's tooltip; a legend first."""
+    import html
+
+    legend = " ".join(f'<span style="background:{PALETTE[k % len(PALETTE)]}33;padding:0 .3em">{html.escape(c)}</span>'
+                      for k, c in enumerate(classes))  # fmt: skip
+    spans = []
+    for word, row in zip(words, probabilities):
+        k = int(np.argmax(row))
+        alpha = round(255 * (row[k] - 1 / len(classes)) / (1 - 1 / len(classes))) if len(classes) > 1 else 0
+        tip = ", ".join(f"{c} {p:.2f}" for c, p in zip(classes, row))
+        spans.append(f'<span title="{html.escape(tip)}" style="background:{PALETTE[k % len(PALETTE)]}'
+                     f'{max(0, min(255, alpha)):02x}">{html.escape(word)}</span>')  # fmt: skip
+    return f"<p>{legend}</p><p style='line-height:1.9'>{' '.join(spans)}</p>"
+
+
 def write_report(classifier: TextClassifier, rows: dict, test_texts: list[str], run_dir: Path, title: str) -> None:
     from rnnlab.inspection.plots import confusion_plot, figure_png, prefix_plot, training_curves
     from rnnlab.inspection.report import Report
@@ -225,8 +246,11 @@ def write_report(classifier: TextClassifier, rows: dict, test_texts: list[str], 
         report.figure("training curves", figure_png(training_curves(result.history)))
     for text in sorted(test_texts, key=len)[len(test_texts) // 2 : len(test_texts) // 2 + 3]:  # mid-length texts
         words, probabilities = classifier.prefix_probabilities(text)
-        report.figure(f"the prediction word by word: “{text[:80]}”",
-                      figure_png(prefix_plot(words, probabilities, classifier.classes)))  # fmt: skip
+        caption = f"the prediction word by word: “{text[:80]}”"
+        if len(words) <= LONG_TEXT:
+            report.figure(caption, figure_png(prefix_plot(words, probabilities, classifier.classes)))
+        else:  # a plot's labels would overlap: the text itself, each word coloured by the running prediction
+            report.markup(caption, coloured_text(words, probabilities, classifier.classes))
     config = classifier.members[0].config if isinstance(classifier, TextEnsemble) else classifier.config
     report.config = {"classifier": config.__dict__}
     report.write(run_dir / "report.html")
