@@ -123,3 +123,25 @@ def test_what_cannot_be_served_is_a_one_line_error(tmp_path):
         checkpoint_task(tmp_path)
     with pytest.raises(RnnlabError, match="checkpoint not found"):
         create_app(tmp_path / "nothing")
+
+
+def test_generation_streams_the_same_text_as_sampling_in_python(tmp_path):
+    from rnnlab.data.corpus import Corpus, detokenize, tokenize
+    from rnnlab.sampling import sample_tokens
+    from rnnlab.tasks.text import load_language_model, train_text
+    from rnnlab.train import TrainConfig
+
+    corpus = Corpus.from_text("to be or not to be, that is the question. " * 40, source="t", level="char")
+    train_text(corpus, {"cell": "gru", "hidden_size": 16, "embedding_dim": 8}, TrainConfig(epochs=1, progress=False),
+               run_dir=tmp_path / "run", log=lambda *_: None)  # fmt: skip
+    client = TestClient(create_app(tmp_path / "run"))
+    body = {"prime": "to be", "length": 40, "temperature": 0.7, "seed": 3}
+    with client.stream("POST", "/generate", json=body) as reply:
+        assert reply.status_code == 200
+        streamed = "".join(reply.iter_text())
+    model, vocab, level = load_language_model(tmp_path / "run")
+    expected = list(sample_tokens(model.eval(), vocab, level, "to be", 40, temperature=0.7, seed=3))
+    assert "to be" + streamed == detokenize([*tokenize("to be", level), *expected], level)
+    bad = client.post("/generate", json={**body, "prime": "ZQX"})  # characters the model never saw
+    assert bad.status_code == 422 and "never saw" in bad.json()["detail"]
+    assert client.post("/generate", json={**body, "temperature": 0}).status_code == 422

@@ -10,7 +10,9 @@ Endpoints (the OpenAPI page is ``/docs``):
   ``POST /series/{id}/update`` (new points, O(1) each: one step of the carried state) and
   ``GET /series/{id}/forecast``;
 - classification: ``POST /classify`` (texts in, labels and probabilities out);
-- tagging: ``POST /tag`` (sentences in, a tag per word out).
+- tagging: ``POST /tag`` (sentences in, a tag per word out);
+- text: ``POST /generate`` (a prime, length, temperature, top-k/top-p, seed in; the sampled text streamed out as it
+  is drawn, one token at a time).
 
 Every request is validated (shapes, finite numbers, sizes): a bad one gets a 4xx with a one-line reason and the
 server keeps serving. A body over ``max_body`` bytes is refused with 413 before it is read; at most
@@ -18,6 +20,7 @@ server keeps serving. A body over ``max_body`` bytes is refused with 413 before 
 state kept between requests is each streamed series', under one lock.
 """
 
+import itertools
 import math
 import threading
 from pathlib import Path
@@ -192,8 +195,45 @@ def create_app(checkpoint: str | Path, *, max_body: int = MAX_BODY, max_concurre
         def post_tag(body: Sentences) -> dict:
             return guarded(tag, body)
 
+    elif task == "text":
+        from fastapi.responses import StreamingResponse
+
+        from rnnlab.data.corpus import text_piece
+        from rnnlab.sampling import sample_tokens
+        from rnnlab.tasks.text import load_language_model
+
+        model, vocab, level = load_language_model(folder / "best.safetensors")
+        model.eval()
+        info.update(level=level, vocabulary=len(vocab))
+
+        class Prime(BaseModel):
+            prime: str = Field(min_length=1, max_length=10_000)
+            length: int = Field(default=200, ge=1, le=5_000)
+            temperature: float = Field(default=0.8, gt=0, allow_inf_nan=False)
+            top_k: int = Field(default=0, ge=0)
+            top_p: float = Field(default=1.0, gt=0, le=1, allow_inf_nan=False)
+            seed: int = Field(default=0, ge=0)
+
+        def first_token(body: Prime):
+            tokens = sample_tokens(model, vocab, level, body.prime, body.length, temperature=body.temperature,
+                                   top_k=body.top_k, top_p=body.top_p, seed=body.seed)  # fmt: skip
+            return next(tokens), tokens  # the prime is checked here, before anything is streamed
+
+        @app.post("/generate")
+        def post_generate(body: Prime):
+            first, rest = guarded(first_token, body)
+
+            def pieces():
+                previous = body.prime.split()[-1] if level == "word" and body.prime.split() else body.prime[-1]
+                for token in itertools.chain([first], rest):
+                    yield text_piece(previous, token, level)
+                    previous = token
+
+            return StreamingResponse(pieces(), media_type="text/plain; charset=utf-8")
+
     else:
-        raise RnnlabError(f"serve takes forecast, classify and tag checkpoints; {folder} is a '{task}' checkpoint")
+        raise RnnlabError(f"serve takes forecast, classify, tag and text checkpoints; {folder} is a '{task}' "
+                          "checkpoint")  # fmt: skip
 
     @app.get("/health")
     def health() -> dict:
