@@ -89,6 +89,39 @@ def test_what_cannot_be_exported_is_refused_in_one_line(tmp_path, capsys):
     from rnnlab.checkpoint import save_checkpoint
 
     save_checkpoint(tmp_path / "tag" / "best.safetensors", {"w": torch.zeros(2)}, {"task": "tag"})
-    with pytest.raises(RnnlabError, match="export takes forecast, classify and text checkpoints"):
+    with pytest.raises(RnnlabError, match="export takes forecast, classify, text and translate checkpoints"):
         export(tmp_path / "tag", tmp_path / "out")
     assert not (tmp_path / "out").exists()  # a refused export leaves nothing behind
+
+
+@pytest.mark.parametrize("cell", ["lstm", "gru"])
+def test_translation_encoder_and_decoder_step_decode_like_rnnlab(tmp_path, cell):
+    from rnnlab.data.generated_pairs import builtin_pairs
+    from rnnlab.data.pairs import split_by_source
+    from rnnlab.models.translator import Translator
+    from rnnlab.tasks.translate import train_translation
+    from rnnlab.train import TrainConfig
+
+    train, validation, test = split_by_source(builtin_pairs("dates", 300, seed=0), test_fraction=0.1,
+                                              val_fraction=0.1, seed=0)  # fmt: skip
+    train_translation(train, validation, test[:5], level="char", source="dates",
+                      model_config={"cell": cell, "hidden_size": 16, "embedding_dim": 8, "attention": "general"},
+                      train_config=TrainConfig(epochs=1, progress=False), run_dir=tmp_path / "run", beam=1,
+                      log=lambda *_: None)  # fmt: skip
+    encoder_file, step_file = export(tmp_path / "run", tmp_path / "onnx", log=lambda *_: None)
+    model = Translator.load(tmp_path / "run" / "best.safetensors").model.eval()
+    source = torch.randint(1, model.config.source_vocab, (3, 9))
+    lengths = torch.tensor([9, 5, 2])
+    source[torch.arange(9)[None, :] >= lengths[:, None]] = 0
+    encoder, step = _session(encoder_file), _session(step_file)
+    state = encoder.run(None, {"source": source.numpy(), "lengths": lengths.numpy()})
+    names = [i.name for i in step.get_inputs()][1:]  # keys, projected, mask, feed, h[, c]
+    expected_state = model.start(source, lengths)
+    previous = torch.full((3,), 1, dtype=torch.long)
+    for _ in range(4):  # greedy steps in onnxruntime, the state fed back, against rnnlab's step
+        logits, weights, *following = step.run(None, {"previous": previous.numpy(), **dict(zip(names, state))})
+        expected, expected_state, expected_weights = model.step(previous, expected_state)
+        np.testing.assert_allclose(logits, expected.detach().numpy(), atol=1e-5)
+        np.testing.assert_allclose(weights, expected_weights.detach().numpy(), atol=1e-5)
+        state = [*state[:3], *following]
+        previous = torch.from_numpy(logits.argmax(-1))

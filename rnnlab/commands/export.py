@@ -8,7 +8,9 @@ from rnnlab.tasks.export import FORMATS
 
 
 def register(commands) -> None:
-    export = commands.add_parser("export", help="a trained network as ONNX or TorchScript (forecast, classify, text)")
+    export = commands.add_parser(
+        "export", help="a trained network as ONNX or TorchScript (forecast, classify, text, translate)"
+    )
     export.add_argument("--checkpoint", required=True, help="a run folder or its best.safetensors")
     export.add_argument("--format", choices=FORMATS, default="onnx")
     export.add_argument("--output", required=True, help="a folder for the files and export.json")

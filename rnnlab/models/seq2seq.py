@@ -107,7 +107,7 @@ class Seq2Seq(nn.Module):
         keys, final = self.encoder(embedded, lengths=lengths)  # (B, S, H); final (L*D, B, H/D) or a pair
         mask = torch.arange(source.shape[1])[None, :] < lengths[:, None]  # (B, S)
         rnn = tuple(self._bridge(s) for s in final) if isinstance(final, tuple) else self._bridge(final)
-        feed = keys.new_zeros(len(source), self.config.hidden_size)  # (B, H)
+        feed = torch.zeros_like(keys[:, 0])  # (B, H); from a tensor, so an exported graph keeps B free
         return DecoderState(rnn, feed, self.attention.prepare(keys, mask))
 
     def _bridge(self, final: Tensor) -> Tensor:

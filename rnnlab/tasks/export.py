@@ -7,7 +7,10 @@ What is exported, per task (the networks only; the data preparation around them 
 - classify: the text classifier's network, ``ids (B, T)`` and ``lengths (B,)`` → logits ``(B, C)``; the JSON holds
   the vocabulary and the classes;
 - text: the language model's single step, ``ids (B, 1)`` and the state → ``logits (B, 1, V)`` and the new state, so
-  generation runs in onnxruntime with the state carried; the JSON holds the vocabulary.
+  generation runs in onnxruntime with the state carried; the JSON holds the vocabulary;
+- translate: the encoder (``source (B, S)``, ``lengths`` → the attention memory and the decoder's first state) and
+  the decoder's step (previous token and state → logits, attention weights, next state), so greedy or beam search
+  runs outside Python training code; the JSON holds the tokenizer.
 
 Other tasks are refused with a one-line error. GRUs are exported through torch's GRU (the same Parameters; rnnlab's
 hand-fused CPU kernel is a custom autograd function that ONNX cannot express). ``tests/test_export.py`` runs every
@@ -56,6 +59,38 @@ class _Window(nn.Module):
         return self.net(window)[0]
 
 
+class _Encoder(nn.Module):
+    """The translation model's encoder: source ids and lengths → the decoder's first state, flattened."""
+
+    def __init__(self, model: nn.Module) -> None:
+        super().__init__()
+        self.model = model
+
+    def forward(self, source: Tensor, lengths: Tensor):
+        state = self.model.start(source, lengths)
+        rnn = state.rnn if isinstance(state.rnn, tuple) else (state.rnn,)
+        return (*state.memory, state.feed, *rnn)  # keys, projected, mask, feed, h[, c]
+
+
+class _DecoderStep(nn.Module):
+    """One decoding step: the previous token and the flattened state → logits, attention and the next state."""
+
+    def __init__(self, model: nn.Module) -> None:
+        super().__init__()
+        self.model = model
+        self.lstm = model.config.cell == "lstm"
+
+    def forward(self, previous: Tensor, keys: Tensor, projected: Tensor, mask: Tensor, feed: Tensor, h: Tensor,
+                c: Tensor | None = None):  # fmt: skip
+        from rnnlab.models.seq2seq import DecoderState
+        from rnnlab.nn.attention import Memory
+
+        state = DecoderState((h, c) if self.lstm else h, feed, Memory(keys, projected, mask))
+        logits, following, weights = self.model.step(previous, state)
+        rnn = following.rnn if self.lstm else (following.rnn,)
+        return (logits, weights, following.feed, *rnn)
+
+
 class _Step(nn.Module):
     """A language model's one step with an explicit state: LSTM ``(h, c)``, others ``h``."""
 
@@ -92,8 +127,9 @@ def export(checkpoint: str | Path, output: str | Path, fmt: str = "onnx", *, log
         raise RnnlabError(f"format must be one of {', '.join(FORMATS)}; got {fmt!r}")
     folder = Path(checkpoint) if Path(checkpoint).is_dir() else Path(checkpoint).parent
     task = checkpoint_task(checkpoint)  # a pickle or foreign file is refused here, never unpickled
-    if task not in ("forecast", "classify", "text"):
-        raise RnnlabError(f"export takes forecast, classify and text checkpoints; {folder} is a '{task}' checkpoint")
+    if task not in ("forecast", "classify", "text", "translate"):
+        raise RnnlabError(f"export takes forecast, classify, text and translate checkpoints; {folder} is a '{task}' "
+                          "checkpoint")  # fmt: skip
     out = Path(output)
     out.mkdir(parents=True, exist_ok=True)
     suffix = ".onnx" if fmt == "onnx" else ".pt"
@@ -125,6 +161,33 @@ def export(checkpoint: str | Path, output: str | Path, fmt: str = "onnx", *, log
                               out / f"classifier{suffix}", fmt))  # fmt: skip
         description.update(classes=list(model.classes), vocabulary=list(model.vocab.tokens),
                            max_length=model.max_length)  # fmt: skip
+    elif task == "translate":
+        from rnnlab.models.translator import Translator
+
+        translator = Translator.load(folder / "best.safetensors")
+        model = translator.model.eval()
+        lstm = model.config.cell == "lstm"
+        source, lengths = torch.randint(1, model.config.source_vocab, (2, 7)), torch.tensor([7, 4])
+        state_names = ["h", *(["c"] if lstm else [])]
+        encoder_out = ["keys", "projected", "mask", "feed", *state_names]
+        dynamic = {"source": {0: "batch", 1: "steps"}, "lengths": {0: "batch"}, "keys": {0: "batch", 1: "steps"},
+                   "projected": {0: "batch", 1: "steps"}, "mask": {0: "batch", 1: "steps"}, "feed": {0: "batch"},
+                   **{n: {1: "batch"} for n in state_names}}  # fmt: skip
+        written.append(_write(_Encoder(model), (source, lengths), ["source", "lengths"], encoder_out, dynamic,
+                              out / f"encoder{suffix}", fmt))  # fmt: skip
+        with torch.no_grad(), torch_kernels(model):
+            first = _Encoder(model)(source, lengths)
+        previous = torch.tensor([1, 2])
+        step_in = ["previous", "keys", "projected", "mask", "feed", *state_names]
+        step_out = ["logits", "attention", "feed_next", *[f"{n}_next" for n in state_names]]
+        dynamic = {"previous": {0: "batch"}, "keys": {0: "batch", 1: "steps"}, "projected": {0: "batch", 1: "steps"},
+                   "mask": {0: "batch", 1: "steps"}, "feed": {0: "batch"}, "logits": {0: "batch"},
+                   "attention": {0: "batch", 1: "steps"}, "feed_next": {0: "batch"},
+                   **{n: {1: "batch"} for n in state_names},
+                   **{f"{n}_next": {1: "batch"} for n in state_names}}  # fmt: skip
+        written.append(_write(_DecoderStep(model), (previous, *first), step_in, step_out, dynamic,
+                              out / f"decoder_step{suffix}", fmt))  # fmt: skip
+        description.update(tokenizer=translator.tokenizer.to_dict(), cell=model.config.cell)
     else:  # text
         from rnnlab.tasks.text import load_language_model
 
