@@ -28,7 +28,7 @@ real = speech.asterisk()
 keep = [i for i, w in enumerate(real.labels) if w in words]
 rng = np.random.default_rng(0)
 recognizer = WordRecognizer(SpeechConfig(hidden_size=32 if SMALL else 128),
-                            TrainConfig(epochs=2 if SMALL else 6, lr=2e-3, patience=4, progress=False))  # fmt: skip
+                            TrainConfig(epochs=2 if SMALL else 4, lr=2e-3, patience=4, progress=False))  # fmt: skip
 recognizer.fit(clean_and_noisy(waveforms(train), rng), train.labels,
                [features(read_wav(p)) for p in validation.paths], validation.labels,
                run_dir=run_dir("speech"), log=lambda *_: None)  # fmt: skip
