@@ -2,8 +2,8 @@
 the streaming update's latency per point. Trains two small models first (about a minute), starts each server as a
 subprocess, stops everything by itself.
 
-Prints requests per second, p50 and p99 latency, errors, and the server's resident memory before and after.
-Run: python bench/bench_serve.py   (about 3 minutes on 2 cores)
+Each endpoint gets a warm-up round of 30 s, then the measured one: requests per second, p50 and p99 latency, errors,
+and the server's resident memory every 5 s (flat means no leak). Run: python bench/bench_serve.py (about 4 minutes)
 """
 
 from __future__ import annotations
@@ -51,11 +51,16 @@ def start(checkpoint: Path) -> tuple[subprocess.Popen, str]:
     raise SystemExit(f"the server for {checkpoint} did not start")
 
 
-def load(url: str, path: str, body: dict) -> dict:
+def load(url: str, path: str, body: dict, pid: int) -> dict:
     import httpx
 
-    latencies, errors = [], [0]
+    latencies, errors, memory = [], [0], []
     stop = time.monotonic() + SECONDS
+
+    def watch_memory() -> None:  # the server's resident memory every 5 s: flat, or growing?
+        while time.monotonic() < stop:
+            memory.append(round(rss_mb(pid)))
+            time.sleep(5)
 
     def client() -> None:
         with httpx.Client(timeout=30) as session:
@@ -65,14 +70,14 @@ def load(url: str, path: str, body: dict) -> dict:
                 latencies.append(time.perf_counter() - began)
                 errors[0] += reply.status_code != 200
 
-    threads = [threading.Thread(target=client) for _ in range(CLIENTS)]
+    threads = [threading.Thread(target=client) for _ in range(CLIENTS)] + [threading.Thread(target=watch_memory)]
     for t in threads:
         t.start()
     for t in threads:
         t.join()
     ms = np.array(latencies) * 1000
     return {"requests/s": len(ms) / SECONDS, "p50 ms": np.percentile(ms, 50), "p99 ms": np.percentile(ms, 99),
-            "errors": errors[0]}  # fmt: skip
+            "errors": errors[0], "memory MB every 5 s": memory}  # fmt: skip
 
 
 def main() -> None:
@@ -97,11 +102,10 @@ def main() -> None:
     for name, path, body in cases:
         process, url = start(folder / name)
         try:
-            before = rss_mb(process.pid)
-            result = load(url, path, body)
-            after = rss_mb(process.pid)
+            load(url, path, body, process.pid)  # a first round warms the server up (allocator, caches)
+            result = load(url, path, body, process.pid)
             shown = ", ".join(f"{k} {v:,.1f}" if isinstance(v, float) else f"{k} {v}" for k, v in result.items())
-            print(f"{name:9} {CLIENTS} clients × {SECONDS} s: {shown}; server memory {before:.0f} → {after:.0f} MB")
+            print(f"{name:9} {CLIENTS} clients × {SECONDS} s after a warm-up round: {shown}")
             if name == "forecast":
                 httpx.post(f"{url}/series/s1/update", json={"values": series["y"].tolist()[:2000]})
                 timings = []
