@@ -69,6 +69,15 @@ def _log_kinds(text: str) -> tuple[str, ...]:
     return kinds
 
 
+def add_run_options(parser: argparse.ArgumentParser, task: str) -> None:
+    """The run folder options of a ``train``: ``--seed``, ``--run-dir`` (default ``runs/<task>-...``), ``--resume``
+    and ``--no-progress``."""
+    parser.add_argument("--seed", type=COUNT, default=0)
+    parser.add_argument("--run-dir", default=None, help=f"run folder (default runs/{task}-<data>-<time>)")
+    parser.add_argument("--resume", action="store_true", help="continue the run in --run-dir")
+    parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+
+
 def add_training_options(parser: argparse.ArgumentParser) -> None:
     """What every ``train`` takes: ``--minutes`` (a time budget), ``--threads``, ``--log`` (TensorBoard, MLflow:
     :mod:`rnnlab.run_logs`), ``--nproc`` (distributed data parallel, :mod:`rnnlab.distributed`)."""

@@ -6,7 +6,7 @@ import argparse
 from datetime import datetime
 from pathlib import Path
 
-from rnnlab.commands.common import COUNT, FINITE, POSITIVE, PROBABILITY, RATE, add_training_options
+from rnnlab.commands.common import FINITE, POSITIVE, PROBABILITY, RATE, add_run_options, add_training_options
 from rnnlab.models.forecaster import LAYERS
 from rnnlab.models.recommender import LOSSES
 
@@ -48,10 +48,7 @@ def register(commands) -> None:
     train.add_argument("--epochs", type=POSITIVE, default=40)
     train.add_argument("--lr", type=RATE, default=3e-3)
     train.add_argument("--patience", type=POSITIVE, default=5)
-    train.add_argument("--seed", type=COUNT, default=0)
-    train.add_argument("--run-dir", default=None, help="default runs/recommend-<data>-<time>")
-    train.add_argument("--resume", action="store_true")
-    train.add_argument("--no-progress", action="store_true")
+    add_run_options(train, "recommend")
     add_training_options(train)
     train.set_defaults(func=_train)
 

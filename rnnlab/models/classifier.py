@@ -199,6 +199,17 @@ def encode_texts(vocab, texts: list[str], max_length: int, how: str = "head") ->
     return tokens, lengths
 
 
+def blended_proba(network_proba, linear, blend: float, texts: list[str], model: str) -> np.ndarray:
+    """``blend`` × the network's probabilities + (1 − ``blend``) × the n-gram model's, or one of them alone
+    (``model`` 'network' or 'n-grams'; 'best' is the validated blend, computing only the parts it weighs)."""
+    if model == "n-grams" or (model == "best" and blend == 0 and linear is not None):
+        return linear.predict_proba(texts)
+    network = network_proba(texts)
+    if model == "network" or linear is None or blend >= 1:
+        return network
+    return blend * network + (1 - blend) * linear.predict_proba(texts)
+
+
 class TextClassifier:
     """Words → classes: a recurrent network and, beside it, a TF-IDF n-gram model; their probabilities are blended
     with the weight that does best on validation (:mod:`rnnlab.models.ngrams`).
@@ -327,12 +338,7 @@ class TextClassifier:
     def predict_proba(self, texts: list[str], model: str = "best"):
         """Class probabilities ``(N, C)``: the validated blend (``best``), the ``network`` alone or the ``n-grams``."""
         texts = [texts] if isinstance(texts, str) else list(texts)
-        if model == "n-grams" or (model == "best" and self.blend == 0 and self.linear is not None):
-            return self.linear.predict_proba(texts)
-        network = self.network_proba(texts)
-        if model == "network" or self.linear is None or self.blend >= 1:
-            return network
-        return self.blend * network + (1 - self.blend) * self.linear.predict_proba(texts)
+        return blended_proba(self.network_proba, self.linear, self.blend, texts, model)
 
     def predict(self, texts: list[str], model: str = "best") -> list[str]:
         return [self.classes[i] for i in self.predict_proba(texts, model).argmax(axis=1)]
@@ -503,12 +509,7 @@ class TextEnsemble:
 
     def predict_proba(self, texts: list[str], model: str = "best") -> np.ndarray:
         first = self.members[0]
-        if model == "n-grams" or (model == "best" and first.blend == 0 and first.linear is not None):
-            return first.linear.predict_proba(texts)
-        network = self.network_proba(texts)
-        if model == "network" or first.linear is None or first.blend >= 1:
-            return network
-        return first.blend * network + (1 - first.blend) * first.linear.predict_proba(texts)
+        return blended_proba(self.network_proba, first.linear, first.blend, texts, model)
 
     def predict(self, texts: list[str], model: str = "best") -> list[str]:
         return [self.classes[i] for i in self.predict_proba(texts, model).argmax(axis=1)]
