@@ -1,7 +1,8 @@
-"""Issue 14's measurements: rnnlab's allocator setting, its hand-fused GRU, and its thread choice on a busy machine.
+"""Issue 14's measurements: rnnlab's allocator setting, its hand-fused GRU, the minimal RNNs, and its thread choice on
+a busy machine.
 
-    python bench/bench_speed.py                # everything, ~10 minutes on 2 cores
-    python bench/bench_speed.py --only gru     # or allocator, threads
+    python bench/bench_speed.py                # everything, ~13 minutes on 2 cores
+    python bench/bench_speed.py --only gru     # or allocator, minimal, threads
 
 1. allocator: whole ``rnnlab forecast train`` processes (electricity, 3 epochs, --auto off), timed alternately, median
    of 3: as a user runs it (rnnlab sets glibc's thresholds itself), with the Makefile's old ``GLIBC_TUNABLES``, and
@@ -9,7 +10,9 @@
    in a process where ``rnnlab.tune_allocator()`` ran.
 2. gru: one training step (forward, backward, Adam) of rnnlab's GRU against ``torch.nn.GRU`` and ``torch.nn.LSTM`` on
    the same input, interleaved rounds, median; the two sizes of the issue, then a sweep of batch and length.
-3. threads: a text classifier's training step (batch 64 × 200 tokens, BiLSTM 64) idle, then while another process
+3. minimal: one training step of MinGRU and MinLSTM (the sequential scan, gates fused in C++, and the paper's
+   log-space parallel scan) against ``torch.nn.GRU`` and rnnlab's GRU at T = 100, 1,000 and 4,000, interleaved rounds.
+4. threads: a text classifier's training step (batch 64 × 200 tokens, BiLSTM 64) idle, then while another process
    keeps one core busy, with two threads (torch's default) and with the threads rnnlab chooses.
 """
 
@@ -95,6 +98,31 @@ def allocator() -> None:
     )
 
 
+def training_step(layer, optimizer, x) -> float:
+    """Seconds for one forward, backward and Adam step of ``layer`` on ``x``."""
+    start = time.perf_counter()
+    out, _ = layer(x)
+    loss = out.square().mean()
+    optimizer.zero_grad(set_to_none=True)
+    loss.backward()
+    optimizer.step()
+    return time.perf_counter() - start
+
+
+def interleaved(candidates: dict, x, rounds: int, warm: int = 2) -> dict[str, float]:
+    """Median milliseconds per training step of each layer, the layers taking turns round after round."""
+    import torch
+
+    optimizers = {k: torch.optim.Adam(v.parameters(), lr=1e-3) for k, v in candidates.items()}
+    samples = {k: [] for k in candidates}
+    for index in range(rounds + warm):
+        for name, layer in candidates.items():
+            seconds = training_step(layer, optimizers[name], x)
+            if index >= warm:
+                samples[name].append(seconds)
+    return {k: statistics.median(v) * 1000 for k, v in samples.items()}
+
+
 def gru(rounds: int = 15) -> None:
     import torch
 
@@ -105,30 +133,13 @@ def gru(rounds: int = 15) -> None:
     torch.set_num_threads(2)
     print(f"hand-fused GRU: C++ step loop {'built' if extension() is not None else 'NOT built (Python loop)'}")
 
-    def step(layer, optimizer, x) -> float:
-        start = time.perf_counter()
-        out, _ = layer(x)
-        loss = out.square().mean()
-        optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        optimizer.step()
-        return time.perf_counter() - start
-
     def compare(batch: int, steps: int, features: int, hidden: int, layers: int, rounds: int) -> dict[str, float]:
         reference = torch.nn.GRU(features, hidden, num_layers=layers)
         ours = rnnlab.GRU(features, hidden, num_layers=layers)
         ours.load_state_dict(reference.state_dict())
         candidates = {"torch.nn.GRU": reference, "rnnlab GRU": ours,
                       "torch.nn.LSTM": torch.nn.LSTM(features, hidden, num_layers=layers)}  # fmt: skip
-        optimizers = {k: torch.optim.Adam(v.parameters(), lr=1e-3) for k, v in candidates.items()}
-        x = torch.randn(steps, batch, features)
-        samples = {k: [] for k in candidates}
-        for index in range(rounds + 2):
-            for name, layer in candidates.items():
-                seconds = step(layer, optimizers[name], x)
-                if index >= 2:
-                    samples[name].append(seconds)
-        return {k: statistics.median(v) * 1000 for k, v in samples.items()}
+        return interleaved(candidates, torch.randn(steps, batch, features), rounds)
 
     print(f"{'size':<28}{'torch.nn.GRU':>14}{'rnnlab GRU':>12}{'speed-up':>10}{'torch.nn.LSTM':>15}")
     for label, size in (("B64 T100 I32 H128", (64, 100, 32, 128, 1)), ("B64 T100 I64 H256 x2", (64, 100, 64, 256, 2))):
@@ -144,6 +155,29 @@ def gru(rounds: int = 15) -> None:
             ms = compare(batch, steps, 32, 128, 1, rounds=5 if steps == 1000 else 9)
             row.append(ms["torch.nn.GRU"] / ms["rnnlab GRU"])
         print(f"{batch:<8}" + "".join(f"{r:>9.2f}x" for r in row))
+    print()
+
+
+def minimal() -> None:
+    import torch
+
+    import rnnlab
+    from rnnlab.nn.fused_minimal import extension
+
+    rnnlab.tune_allocator()
+    torch.set_num_threads(2)
+    built = "built" if extension() is not None else "NOT built (torch operations and a Python loop)"
+    print(f"minimal RNNs, B64 I128 H128, one layer, training step (ms); the C++ pass of the sequential scan: {built}")
+    names = ("torch.nn.GRU", "rnnlab GRU", "MinGRU", "MinLSTM", "MinGRU log-scan", "MinLSTM log-scan")
+    print(f"{'T':>6}" + "".join(f"{n:>17}" for n in names) + f"{'nn.GRU/MinGRU':>15}{'nn.GRU/MinLSTM':>16}")
+    for steps, rounds in ((100, 9), (1000, 5), (4000, 3)):
+        candidates = {"torch.nn.GRU": torch.nn.GRU(128, 128), "rnnlab GRU": rnnlab.GRU(128, 128),
+                      "MinGRU": rnnlab.MinGRU(128, 128), "MinLSTM": rnnlab.MinLSTM(128, 128),
+                      "MinGRU log-scan": rnnlab.MinGRU(128, 128, scan="log"),
+                      "MinLSTM log-scan": rnnlab.MinLSTM(128, 128, scan="log")}  # fmt: skip
+        ms = interleaved(candidates, torch.randn(steps, 64, 128), rounds, warm=1)
+        print(f"{steps:>6}" + "".join(f"{ms[n]:>17.1f}" for n in names)
+              + f"{ms['torch.nn.GRU'] / ms['MinGRU']:>14.2f}x{ms['torch.nn.GRU'] / ms['MinLSTM']:>15.2f}x")  # fmt: skip
     print()
 
 
@@ -189,8 +223,8 @@ def threads() -> None:
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--only", choices=("allocator", "gru", "threads"), default=None)
+    parser.add_argument("--only", choices=("allocator", "gru", "minimal", "threads"), default=None)
     args = parser.parse_args()
-    for name, job in (("allocator", allocator), ("gru", gru), ("threads", threads)):
+    for name, job in (("allocator", allocator), ("gru", gru), ("minimal", minimal), ("threads", threads)):
         if args.only in (None, name):
             job()

@@ -2,6 +2,7 @@
 
     python bench/bench_text.py                       # 30 minutes each, ../shared/data/tinyshakespeare.txt
     python bench/bench_text.py --minutes 2 --out /tmp/bench-text
+    python bench/bench_text.py --only rnnlab --cells mingru,minlstm   # the minimal RNNs, same shape, 30 minutes each
 
 Both models have the same shape (embedding 128, 2×512 LSTM, dropout 0.2), batch 64 × 128 characters, Adam 2e-3 and
 gradient clipping at 1; both run in this process, one after the other, on the same threads. Both are scored the same
@@ -14,6 +15,7 @@ carried, after each pass over the training text. The clock includes those evalua
 - peer: a char-LSTM written the obvious way with ``torch.nn.LSTM``: random 128-character windows, each from a zero
   state, a constant learning rate, no best checkpoint (its "best so far" column is what it would have kept).
 
+``--cells`` trains rnnlab's model once per cell (the same shape with MinGRU or MinLSTM layers: "can RNNs be parallel?").
 Prints the validation curve of each against time, the characters per second, and the comparison at equal wall time.
 """
 
@@ -89,13 +91,12 @@ def run_peer(corpus: Corpus, budget: float, log) -> list[dict]:
     return curve
 
 
-def run_rnnlab(corpus: Corpus, budget: float, out: Path, log) -> list[dict]:
-    run_dir = out / "rnnlab-run"
+def run_rnnlab(corpus: Corpus, budget: float, out: Path, log, cell: str = "lstm") -> list[dict]:
+    run_dir = out / ("rnnlab-run" if cell == "lstm" else f"rnnlab-{cell}")
     config = TrainConfig(epochs=10_000, lr=LR, clip_norm=CLIP, lr_patience=1, patience=6, max_seconds=budget,
                          checkpoint_seconds=300, progress=False)  # fmt: skip
-    train_text(
-        corpus, SHAPE, config, run_dir=run_dir, batch_size=BATCH, bptt=BPTT, log=lambda line: log("rnnlab " + line)
-    )
+    train_text(corpus, {**SHAPE, "cell": cell}, config, run_dir=run_dir, batch_size=BATCH, bptt=BPTT,
+               log=lambda line: log(f"rnnlab {cell} " + line))  # fmt: skip
     history = [json.loads(line) for line in (run_dir / "metrics.jsonl").read_text().splitlines()]
     best, curve = math.inf, []
     for entry in history:
@@ -120,6 +121,7 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--out", default="runs/bench-text", help="run folder and results (default runs/bench-text)")
     parser.add_argument("--only", choices=("rnnlab", "peer"), default=None)
+    parser.add_argument("--cells", default="lstm", help="rnnlab's cells, comma-separated (default lstm)")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     out = Path(args.out)
@@ -134,24 +136,25 @@ def main() -> None:
           f"{args.minutes:g} minutes each on {torch.get_num_threads()} threads; torch {torch.__version__}")  # fmt: skip
     curves = {}
     if args.only != "peer":
-        curves["rnnlab"] = run_rnnlab(corpus, budget, out, log)
+        for cell in args.cells.split(","):
+            curves["rnnlab" if cell == "lstm" else f"rnnlab {cell}"] = run_rnnlab(corpus, budget, out, log, cell)
     if args.only != "rnnlab":
         curves["peer"] = run_peer(corpus, budget, log)
     (out / "curves.json").write_text(json.dumps(curves, indent=2))
-    if len(curves) < 2:
-        return
-    print("\nvalidation loss (nats/char, whole split) at equal wall time")
-    print(f"{'minutes':>8} {'rnnlab best':>12} {'peer now':>10} {'peer best':>10}")
+    print("\nvalidation loss (nats/char, whole split) at equal wall time: best so far (the peer: now / best)")
+    print(f"{'minutes':>8}" + "".join(f"{name:>16}" for name in curves))
     for minute in [m for m in (2, 5, 10, 15, 20, 25, 30, 45, 60) if m < args.minutes] + [math.inf]:
         s = minute * 60  # inf: the end of the budget (the last evaluation of each)
         label = "end" if minute == math.inf else f"{minute:g}"
-        print(f"{label:>8} {at(curves['rnnlab'], s, 'best_so_far'):>12.4f} {at(curves['peer'], s, 'val_loss'):>10.4f} "
-              f"{at(curves['peer'], s, 'best_so_far'):>10.4f}")  # fmt: skip
+        cells = [f"{at(c, s, 'val_loss'):.4f} / {at(c, s, 'best_so_far'):.4f}" if name == "peer"
+                 else f"{at(c, s, 'best_so_far'):.4f}" for name, c in curves.items()]  # fmt: skip
+        print(f"{label:>8}" + "".join(f"{cell:>16}" for cell in cells))
     rates = {name: sum(p["chars_per_s"] for p in c) / len(c) for name, c in curves.items()}
-    print(f"\ncharacters per second (training): rnnlab {rates['rnnlab']:,.0f}, peer {rates['peer']:,.0f}, "
-          f"ratio {rates['rnnlab'] / rates['peer']:.2f}")  # fmt: skip
+    print("\ncharacters per second (training): " + ", ".join(f"{name} {rate:,.0f}" for name, rate in rates.items()))
+    if "rnnlab" in rates and "peer" in rates:
+        print(f"ratio rnnlab / peer {rates['rnnlab'] / rates['peer']:.2f}")
     _plot(curves, out / "curves.png")
-    print(f"curves: {out / 'curves.json'}, {out / 'curves.png'}; the rnnlab model: {out / 'rnnlab-run'}")
+    print(f"curves: {out / 'curves.json'}, {out / 'curves.png'}; rnnlab's runs: {out}/rnnlab-*")
 
 
 def _plot(curves: dict[str, list[dict]], path: Path) -> None:
@@ -163,7 +166,7 @@ def _plot(curves: dict[str, list[dict]], path: Path) -> None:
         ax.plot([p["time_s"] / 60 for p in curve], [p["val_loss"] for p in curve], marker=".", label=name)
     ax.axhline(1.44, color="grey", linestyle=":", label="1.44")
     ax.set(xlabel="minutes (training + evaluation)", ylabel="validation loss (nats/char)", ylim=(1.3, 2.0))
-    ax.set_title("tiny-shakespeare, char-level 2×512 LSTM, 2 CPU cores")
+    ax.set_title("tiny-shakespeare, char-level 2×512, 2 CPU cores")
     ax.legend()
     save_figure(fig, path)
 

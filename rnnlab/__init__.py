@@ -1,4 +1,4 @@
-"""rnnlab: recurrent neural networks (RNN, LSTM, GRU) that you can see inside.
+"""rnnlab: recurrent neural networks (RNN, LSTM, GRU, MinGRU, MinLSTM) that you can see inside.
 
 The layers and cells load at once; the task models (``Forecaster``, ``TextClassifier``, ``SequenceClassifier``,
 ``LanguageModel``, ``Translator``, ...) on first use, so ``import rnnlab`` stays quick.
@@ -7,7 +7,7 @@ The layers and cells load at once; the task models (``Forecaster``, ``TextClassi
 from importlib import import_module
 from typing import Any
 
-from rnnlab.nn import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNCell, Trace
+from rnnlab.nn import GRU, LSTM, RNN, GRUCell, LSTMCell, MinGRU, MinLSTM, RNNCell, Trace
 from rnnlab.summary import count_parameters, summary
 
 __version__ = "0.2.0"
@@ -32,6 +32,8 @@ __all__ = [
     "GRU",
     "LSTM",
     "RNN",
+    "MinGRU",
+    "MinLSTM",
     "GRUCell",
     "LSTMCell",
     "RNNCell",

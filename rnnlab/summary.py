@@ -99,8 +99,9 @@ def summary(
         f"Trainable params: {trainable:,}",
         f"Non-trainable params: {total - trainable:,}",
         line,
-        "Counted as torch counts them: two bias vectors (b_ih, b_hh) per gate block.",
     ]
+    if any(name.startswith("bias_hh") for name, _ in model.named_parameters()):
+        lines.append("Counted as torch counts them: two bias vectors (b_ih, b_hh) per gate block.")
     if keras != total:
         lines.append(f"Keras keeps one bias in SimpleRNN and LSTM: {keras:,} params there.")
     text = "\n".join(lines)

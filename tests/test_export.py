@@ -18,7 +18,7 @@ def _session(path):
     return ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
 
 
-@pytest.mark.parametrize("cell", ["lstm", "gru"])
+@pytest.mark.parametrize("cell", ["lstm", "gru", "mingru"])
 def test_forecaster_members_equal_rnnlab(tmp_path, cell):
     from rnnlab import Forecaster
 
@@ -55,7 +55,7 @@ def test_classifier_equals_rnnlab_on_padded_batches(tmp_path):
     np.testing.assert_allclose(got, net(ids, lengths).detach().numpy(), atol=1e-5)
 
 
-@pytest.mark.parametrize("cell", ["lstm", "gru"])
+@pytest.mark.parametrize("cell", ["lstm", "gru", "minlstm"])
 def test_language_model_step_carries_its_state_in_onnxruntime(tmp_path, cell):
     from rnnlab.data.corpus import Corpus
     from rnnlab.tasks.text import load_language_model, train_text
@@ -70,11 +70,11 @@ def test_language_model_step_carries_its_state_in_onnxruntime(tmp_path, cell):
     session = _session(file)
     ids = torch.randint(0, model.config.vocab_size, (3, 6))
     h = np.zeros((2, 3, 16), dtype=np.float32)
-    state_np = {"h": h} if cell == "gru" else {"h": h, "c": h.copy()}
+    state_np = {"h": h} if cell != "lstm" else {"h": h, "c": h.copy()}
     state = None
     for t in range(6):  # step by step in onnxruntime, the state fed back, against the whole sequence in rnnlab
         outputs = session.run(None, {"ids": ids[:, t : t + 1].numpy(), **state_np})
-        state_np = {"h": outputs[1]} if cell == "gru" else {"h": outputs[1], "c": outputs[2]}
+        state_np = {"h": outputs[1]} if cell != "lstm" else {"h": outputs[1], "c": outputs[2]}
         logits, state = model(ids[:, t : t + 1], state)
         np.testing.assert_allclose(outputs[0], logits.detach().numpy(), atol=1e-5)
 
@@ -92,6 +92,11 @@ def test_what_cannot_be_exported_is_refused_in_one_line(tmp_path, capsys):
     with pytest.raises(RnnlabError, match="export takes forecast, classify, text and translate checkpoints"):
         export(tmp_path / "tag", tmp_path / "out")
     assert not (tmp_path / "out").exists()  # a refused export leaves nothing behind
+    save_checkpoint(tmp_path / "cls" / "best.safetensors", {"w": torch.zeros(2)},
+                    {"task": "classify", "model": {"cell": "mingru", "hidden_size": 8}})  # fmt: skip
+    with pytest.raises(RnnlabError, match="classify model over mingru layers"):
+        export(tmp_path / "cls", tmp_path / "out")
+    assert not (tmp_path / "out").exists()
 
 
 @pytest.mark.parametrize("cell", ["lstm", "gru"])

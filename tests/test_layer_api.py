@@ -8,7 +8,7 @@ import pytest
 import torch
 
 import rnnlab.nn.layers as layers_module
-from rnnlab import GRU, LSTM, RNN
+from rnnlab import GRU, LSTM, RNN, MinGRU, MinLSTM
 
 
 @pytest.mark.parametrize(
@@ -23,6 +23,8 @@ from rnnlab import GRU, LSTM, RNN
         (lambda: LSTM(4, 8, impl="fast"), "'fast'"),
         (lambda: RNN(4, 8, nonlinearity="sigmoid"), "'sigmoid'"),
         (lambda: LSTM(4.5, 8), "4.5"),
+        (lambda: MinGRU(4, 8, scan="fast"), "'fast'"),
+        (lambda: MinLSTM(4, -8), "-8"),
     ],
 )
 def test_bad_constructor_arguments_raise_value_error_quoting_the_value(make, quoted):
@@ -70,7 +72,7 @@ def test_auto_runs_the_fused_kernel_unless_gates_are_asked_for(monkeypatch):
     assert calls == [1, 1]
 
 
-@pytest.mark.parametrize("cls", [RNN, LSTM, GRU])
+@pytest.mark.parametrize("cls", [RNN, LSTM, GRU, MinGRU, MinLSTM])
 def test_unbatched_input_matches_a_batch_of_one(cls):
     layer = cls(4, 6, num_layers=2, bidirectional=True)
     x = torch.randn(7, 4)  # (T, I)
@@ -85,7 +87,7 @@ def test_unbatched_input_matches_a_batch_of_one(cls):
         torch.testing.assert_close(h, h_b[:, 0])
 
 
-@pytest.mark.parametrize("cls", [RNN, LSTM, GRU])
+@pytest.mark.parametrize("cls", [RNN, LSTM, GRU, MinGRU, MinLSTM])
 def test_dropout_acts_between_layers_in_training_only(cls):
     layer = cls(4, 16, num_layers=3, dropout=0.5)
     x = torch.randn(6, 8, 4)
@@ -127,7 +129,7 @@ def test_float32_loop_matches_fused():
     torch.testing.assert_close(loop[1][1], fused[1][1], rtol=1e-5, atol=1e-6)
 
 
-@pytest.mark.parametrize("cls", [RNN, LSTM, GRU])
+@pytest.mark.parametrize("cls", [RNN, LSTM, GRU, MinGRU, MinLSTM])
 def test_config_round_trip_rebuilds_the_same_layer(cls):
     layer = cls(3, 5, num_layers=2, bidirectional=True, batch_first=True, dropout=0.25, impl="loop", bias=False)
     clone = cls.from_config(layer.get_config())

@@ -11,6 +11,7 @@ import torch
 from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
 from rnnlab import GRU, LSTM, RNN
+from rnnlab.nn import MinGRU, MinLSTM
 from rnnlab.reference.numpy_rnn import NumpyRNN
 from tests.conftest import randomize_
 
@@ -22,7 +23,12 @@ CELLS = {
     "rnn_relu": lambda **kw: RNN(I, H, nonlinearity="relu", **kw),
     "lstm": lambda **kw: LSTM(I, H, **kw),
     "gru": lambda **kw: GRU(I, H, **kw),
+    "mingru": lambda **kw: MinGRU(I, H, **kw),  # on a CPU: gates and scan fused in C++
+    "minlstm": lambda **kw: MinLSTM(I, H, **kw),
+    "mingru_log": lambda **kw: MinGRU(I, H, scan="log", **kw),  # the paper's parallel scan in log space
+    "minlstm_log": lambda **kw: MinLSTM(I, H, scan="log", **kw),
 }
+ORACLE = {"mingru_log": "mingru", "minlstm_log": "minlstm"}  # the oracle's name for a cell, where it differs
 
 
 def assert_close(actual: torch.Tensor, expected: np.ndarray, what: str) -> None:
@@ -58,7 +64,7 @@ def test_layer_matches_numpy_oracle(cell, num_layers, bidirectional, batch_first
     out_tm = out.transpose(0, 1) if batch_first else out  # (T, B, D*H)
     finals = final if cell == "lstm" else (final,)
 
-    ref = NumpyRNN(cell, layer.state_dict())
+    ref = NumpyRNN(ORACLE.get(cell, cell), layer.state_dict())
     ref_out, ref_final = ref.forward(x_tm.detach().numpy(), [h.detach().numpy() for h in h0], lengths)
     ref_finals = ref_final if cell == "lstm" else (ref_final,)
     assert_close(out_tm, ref_out, "output")
@@ -83,7 +89,7 @@ def test_layer_without_bias_matches_numpy_oracle(cell):
     layer = randomize_(CELLS[cell](bias=False, num_layers=2, impl="loop").double())
     x = torch.randn(T, B, I, dtype=torch.double)
     out, _ = layer(x)
-    ref_out, _ = NumpyRNN(cell, layer.state_dict()).forward(x.numpy())
+    ref_out, _ = NumpyRNN(ORACLE.get(cell, cell), layer.state_dict()).forward(x.numpy())
     assert_close(out, ref_out, "output")
 
 
@@ -95,7 +101,7 @@ def test_layer_without_bias_has_the_oracles_gradients(cell, impl):
     out, _ = layer(x)
     d_out = torch.randn(out.shape, dtype=torch.double)
     out.backward(d_out)
-    ref = NumpyRNN(cell, layer.state_dict())
+    ref = NumpyRNN(ORACLE.get(cell, cell), layer.state_dict())
     ref.forward(x.detach().numpy())
     zeros = np.zeros((2, B, H))
     grads = ref.backward(d_out.numpy(), (zeros, zeros) if cell == "lstm" else zeros)
@@ -114,7 +120,7 @@ def test_float32_gradients_agree_with_the_float64_oracle(cell, impl):
     out, _ = layer(x, lengths=LENGTHS)
     d_out = torch.randn(out.shape)
     out.backward(d_out)
-    ref = NumpyRNN(cell, {k: v.double() for k, v in layer.state_dict().items()})
+    ref = NumpyRNN(ORACLE.get(cell, cell), {k: v.double() for k, v in layer.state_dict().items()})
     ref.forward(x.detach().double().numpy(), None, LENGTHS)
     zeros = np.zeros((4, B, H))
     grads = ref.backward(d_out.double().numpy(), (zeros, zeros) if cell == "lstm" else zeros)
@@ -132,3 +138,26 @@ def test_the_python_twin_of_the_hand_fused_gru_matches_the_oracle(monkeypatch, l
     monkeypatch.setattr(fused_gru, "extension", lambda: None)
     monkeypatch.setattr(GRU, "_hand_fused", lambda self, like: True)
     test_layer_matches_numpy_oracle("gru", 2, bidirectional, True, lengths_mode, "fused")
+
+
+@pytest.mark.parametrize("lengths_mode", ["equal", "lengths", "packed"])
+@pytest.mark.parametrize("bidirectional", [False, True])
+@pytest.mark.parametrize("cell", ["mingru", "minlstm"])
+def test_the_python_twin_of_the_minimal_scan_matches_the_oracle(monkeypatch, cell, lengths_mode, bidirectional):
+    """Without the C++ pass, the minimal cells' sequential scan runs torch operations and a Python loop."""
+    from rnnlab.nn import fused_minimal
+
+    monkeypatch.setattr(fused_minimal, "extension", lambda: None)
+    test_layer_matches_numpy_oracle(cell, 2, bidirectional, True, lengths_mode, "fused")
+
+
+@pytest.mark.parametrize("scan", ["linear", "log"])
+@pytest.mark.parametrize("cell", ["mingru", "minlstm"])
+def test_minimal_scans_keep_float32_precision_over_long_sequences(cell, scan):
+    """4,000 steps in float32 (the log-space scan's weak spot without chunks) against the float64 oracle."""
+    layer = randomize_(CELLS[cell](scan=scan), scale=0.5)
+    x = torch.randn(4000, 2, I)
+    out, h_n = layer(x)
+    ref_out, ref_h = NumpyRNN(cell, {k: v.double() for k, v in layer.state_dict().items()}).forward(x.double().numpy())
+    np.testing.assert_allclose(out.detach().numpy(), ref_out, rtol=1e-4, atol=1e-5)
+    np.testing.assert_allclose(h_n.detach().numpy(), ref_h, rtol=1e-4, atol=1e-5)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from rnnlab.reference.numpy_rnn import GATES, NumpyRNN
+from rnnlab.reference.numpy_rnn import GATES, MINIMAL, NumpyRNN
 
 T, B, I, H = 4, 3, 2, 3
 EPS = 1e-6
@@ -19,9 +19,10 @@ def random_state_dict(cell: str, num_layers: int, bidirectional: bool, rng: np.r
             sfx = f"l{layer}" + ("_reverse" if d else "")
             width = I if layer == 0 else H * directions
             params[f"weight_ih_{sfx}"] = rng.normal(0, 0.6, (rows, width))
-            params[f"weight_hh_{sfx}"] = rng.normal(0, 0.6, (rows, H))
             params[f"bias_ih_{sfx}"] = rng.normal(0, 0.3, rows)
-            params[f"bias_hh_{sfx}"] = rng.normal(0, 0.3, rows)
+            if cell not in MINIMAL:  # the minimal cells have no recurrent weights
+                params[f"weight_hh_{sfx}"] = rng.normal(0, 0.6, (rows, H))
+                params[f"bias_hh_{sfx}"] = rng.normal(0, 0.3, rows)
     return params
 
 
@@ -38,7 +39,7 @@ def loss_and_grads(cell, params, x, h0, lengths, weights):
 @pytest.mark.parametrize("variable_lengths", [False, True], ids=["equal", "variable"])
 @pytest.mark.parametrize("bidirectional", [False, True], ids=["uni", "bi"])
 @pytest.mark.parametrize("num_layers", [1, 2])
-@pytest.mark.parametrize("cell", ["rnn_tanh", "rnn_relu", "lstm", "gru"])
+@pytest.mark.parametrize("cell", ["rnn_tanh", "rnn_relu", "lstm", "gru", "mingru", "minlstm"])
 def test_numpy_bptt_matches_finite_differences(cell, num_layers, bidirectional, variable_lengths):
     rng = np.random.default_rng(1)
     params = random_state_dict(cell, num_layers, bidirectional, rng)

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import torch
 
-from rnnlab import GRU, LSTM, RNN
+from rnnlab import GRU, LSTM, RNN, MinGRU, MinLSTM
 from rnnlab.nn.stream import Stepper
 from tests.conftest import randomize_
 
@@ -19,6 +19,9 @@ from tests.conftest import randomize_
         lambda: RNN(3, 16, num_layers=2),
         lambda: RNN(3, 16, nonlinearity="relu"),
         lambda: LSTM(3, 16, bias=False),
+        lambda: MinGRU(3, 16, num_layers=2),
+        lambda: MinLSTM(3, 16, num_layers=2),
+        lambda: MinGRU(3, 16, scan="log", bias=False),
     ],
 )
 def test_stepper_follows_the_layer_step_by_step(make):

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from rnnlab.commands.common import COUNT, FRACTION, POSITIVE, RATE, add_training_options, real
 from rnnlab.models.detector import SCORERS, THRESHOLDS
-from rnnlab.models.forecaster import LAYERS
+from rnnlab.nn import LAYERS
 
 NORMAL = real(above=0)
 

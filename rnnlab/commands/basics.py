@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 
 from rnnlab.commands.common import COUNT, POSITIVE
+from rnnlab.nn import LAYERS
 
 
 def register(commands) -> None:
@@ -19,7 +20,7 @@ def register(commands) -> None:
     tour.set_defaults(func=_tour)
 
     summ = commands.add_parser("summary", help="print the parameter table of a recurrent layer")
-    summ.add_argument("--cell", choices=("rnn", "lstm", "gru"), default="lstm", help="cell type (default lstm)")
+    summ.add_argument("--cell", choices=tuple(LAYERS), default="lstm", help="cell type (default lstm)")
     summ.add_argument("--input-size", type=POSITIVE, default=1, help="features per time step (default 1)")
     summ.add_argument("--hidden-size", type=POSITIVE, default=10, help="size of h (default 10)")
     summ.add_argument("--layers", "--num-layers", dest="num_layers", type=POSITIVE, default=1,
@@ -42,10 +43,9 @@ def _demo(args: argparse.Namespace) -> None:
 
 
 def _summary(args: argparse.Namespace) -> None:
-    from rnnlab.nn import layers
     from rnnlab.summary import summary
 
-    cls = {"rnn": layers.RNN, "lstm": layers.LSTM, "gru": layers.GRU}[args.cell]
+    cls = LAYERS[args.cell]
     options = {"nonlinearity": args.nonlinearity} if args.cell == "rnn" else {}
     model = cls(
         args.input_size,

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from rnnlab.checkpoint import check_output
 from rnnlab.commands.common import COUNT, FRACTION, POSITIVE, PROBABILITY, RATE, add_training_options
+from rnnlab.nn import LAYERS
 
 
 def _class_files(text: str) -> dict[str, str]:
@@ -45,7 +46,7 @@ def register(commands) -> None:
     train.add_argument("--time-column", default=None, help="with --sequences: the step order column")
     train.add_argument("--class-weights", choices=("none", "balanced"), default="none",
                        help="weigh the loss by inverse class frequency (for imbalanced labels)")  # fmt: skip
-    train.add_argument("--cell", choices=("lstm", "gru", "rnn"), default="lstm")
+    train.add_argument("--cell", choices=tuple(LAYERS), default="lstm")
     train.add_argument("--hidden-size", type=POSITIVE, default=64, help="per direction (default 64)")
     train.add_argument("--layers", type=POSITIVE, default=1)
     train.add_argument("--unidirectional", action="store_true", help="read left to right only")

@@ -9,7 +9,7 @@ from pathlib import Path
 from rnnlab.commands.common import COUNT, NONNEGATIVE, POSITIVE, PROBABILITY, RATE, add_training_options
 from rnnlab.data.datasets import BUILTINS
 from rnnlab.data.windows import BASES, TRANSFORMS
-from rnnlab.models.forecaster import LAYERS
+from rnnlab.nn import LAYERS
 from rnnlab.train import TrainConfig
 
 

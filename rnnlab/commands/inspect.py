@@ -6,6 +6,7 @@ import argparse
 from datetime import datetime
 
 from rnnlab.commands.common import COUNT, POSITIVE, RATE
+from rnnlab.nn import LAYERS
 
 
 def _ints(text: str) -> tuple[int, ...]:
@@ -27,7 +28,7 @@ def _stamp(kind: str) -> str:
 def register(commands) -> None:
     inspect = commands.add_parser("inspect", help="gate heatmaps, hidden states and gradient flow of one input")
     inspect.add_argument("--checkpoint", default=None, help="a trained model (best.safetensors of a forecast run)")
-    inspect.add_argument("--cell", choices=("rnn", "lstm", "gru"), default=None, help="or an untrained cell")
+    inspect.add_argument("--cell", choices=tuple(LAYERS), default=None, help="or an untrained cell")
     inspect.add_argument(
         "--hidden-size", type=POSITIVE, default=32, help="hidden size of the untrained cell (default 32)"
     )

@@ -7,8 +7,8 @@ from datetime import datetime
 from pathlib import Path
 
 from rnnlab.commands.common import FINITE, POSITIVE, PROBABILITY, RATE, add_run_options, add_training_options
-from rnnlab.models.forecaster import LAYERS
 from rnnlab.models.recommender import LOSSES
+from rnnlab.nn import LAYERS
 
 
 def _ids(text: str) -> list[str]:

@@ -7,7 +7,7 @@ from datetime import datetime
 from pathlib import Path
 
 from rnnlab.commands.common import COUNT, POSITIVE, PROBABILITY, RATE, add_run_options, add_training_options
-from rnnlab.models.forecaster import LAYERS
+from rnnlab.nn import LAYERS
 
 
 def register(commands) -> None:

@@ -7,8 +7,8 @@ from datetime import datetime
 from pathlib import Path
 
 from rnnlab.commands.common import COUNT, POSITIVE, PROBABILITY, RATE, add_run_options, add_training_options
-from rnnlab.models.forecaster import LAYERS
 from rnnlab.models.tagger import HEADS
+from rnnlab.nn import LAYERS
 
 
 def _columns(text: str) -> list[str]:

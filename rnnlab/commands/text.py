@@ -9,6 +9,7 @@ from datetime import datetime
 from pathlib import Path
 
 from rnnlab.commands.common import COUNT, FRACTION, NONNEGATIVE, POSITIVE, PROBABILITY, RATE, add_training_options, real
+from rnnlab.nn import LAYERS
 
 
 def register(commands) -> None:
@@ -26,7 +27,7 @@ def register(commands) -> None:
     train.add_argument(
         "--val-fraction", type=FRACTION, default=0.1, help="validation: the end of the text (default 0.1)"
     )
-    train.add_argument("--cell", choices=("lstm", "gru", "rnn"), default="lstm")
+    train.add_argument("--cell", choices=tuple(LAYERS), default="lstm")
     train.add_argument("--embedding-dim", type=POSITIVE, default=128)
     train.add_argument("--hidden-size", type=POSITIVE, default=512)
     train.add_argument("--layers", type=POSITIVE, default=2)

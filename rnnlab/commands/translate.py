@@ -7,6 +7,7 @@ from datetime import datetime
 
 from rnnlab.checkpoint import check_output
 from rnnlab.commands.common import COUNT, FRACTION, NONNEGATIVE, POSITIVE, PROBABILITY, RATE, add_training_options
+from rnnlab.nn import LAYERS
 
 
 def _forcing(text: str) -> tuple[float, float]:
@@ -36,7 +37,7 @@ def register(commands) -> None:
                        help="tokens (default word; char for --builtin dates)")  # fmt: skip
     train.add_argument("--max-vocab", type=POSITIVE, default=None, help="per side, most frequent first (default: all)")
     train.add_argument("--max-length", type=POSITIVE, default=50, help="training pairs longer than this are left out")
-    train.add_argument("--cell", choices=("lstm", "gru"), default="lstm")
+    train.add_argument("--cell", choices=tuple(LAYERS), default="lstm")
     train.add_argument("--attention", choices=("dot", "general", "additive"), default="general")
     train.add_argument("--no-input-feeding", action="store_true", help="do not feed h̃_{t-1} to the next step")
     train.add_argument("--unidirectional", action="store_true", help="encoder reads left to right only")

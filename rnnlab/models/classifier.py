@@ -20,11 +20,9 @@ from torch import Tensor, nn
 
 from rnnlab.checkpoint import fingerprint
 from rnnlab.models.ngrams import NGramModel
-from rnnlab.nn import checks
+from rnnlab.nn import LAYERS, checks
 from rnnlab.nn.init import keras_init_
-from rnnlab.nn.layers import GRU, LSTM, RNN
 
-LAYERS = {"lstm": LSTM, "gru": GRU, "rnn": RNN}
 POOLINGS = ("last", "mean", "max", "meanmax")
 
 
@@ -32,7 +30,7 @@ POOLINGS = ("last", "mean", "max", "meanmax")
 class ClassifierConfig:
     """The network's shape."""
 
-    cell: str = "lstm"  # 'lstm', 'gru' or 'rnn'
+    cell: str = "lstm"  # a key of rnnlab.nn.LAYERS: lstm, gru, rnn, mingru, minlstm
     hidden_size: int = 64  # per direction
     num_layers: int = 1  # stacked layers
     bidirectional: bool = True  # read the sequence both ways

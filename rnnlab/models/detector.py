@@ -40,9 +40,8 @@ from torch import Tensor, nn
 from rnnlab.checkpoint import fingerprint, load_checkpoint, save_checkpoint, strip_prefix, with_prefix
 from rnnlab.data.calendar import strongest_cycle
 from rnnlab.errors import RnnlabError
-from rnnlab.models.forecaster import LAYERS
 from rnnlab.models.thresholds import Flagger, calibrated_floor
-from rnnlab.nn import checks
+from rnnlab.nn import LAYERS, checks
 from rnnlab.nn.stream import Stepper
 from rnnlab.train import FitResult, TrainConfig, fit
 
@@ -54,7 +53,7 @@ MIN_NORMAL = 64  # points of normal data, at least
 @dataclass(frozen=True)
 class DetectorConfig:
     scorer: str = "reconstruction"  # 'reconstruction' (windows), 'prediction' (one-step error), or 'combined' (both)
-    cell: str = "lstm"  # the prediction net's cell: lstm, gru or rnn (reconstruction uses LSTMs)
+    cell: str = "lstm"  # the prediction net's cell, a key of rnnlab.nn.LAYERS (reconstruction uses LSTMs)
     hidden_size: int = 32
     num_layers: int = 1
     period: int = 0  # seasonal period; 0 = the strongest cycle of the normal data (or none)

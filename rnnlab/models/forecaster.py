@@ -28,12 +28,9 @@ from rnnlab.data.covariates import CovariateEncoder
 from rnnlab.data.series import Series, SeriesSpec, prepare_series, split_points
 from rnnlab.data.windows import BASES, TRANSFORMS, SeriesTransform, gather_windows, window_origins
 from rnnlab.errors import RnnlabError
-from rnnlab.nn import checks
-from rnnlab.nn.layers import GRU, LSTM, RNN
+from rnnlab.nn import LAYERS, checks
 from rnnlab.nn.stream import Stepper
 from rnnlab.train import FitResult, TrainConfig, fit
-
-LAYERS = {"lstm": LSTM, "gru": GRU, "rnn": RNN}
 
 
 class ForecastNet(nn.Module):
@@ -67,7 +64,7 @@ class ForecastNet(nn.Module):
 class ForecastConfig:
     """The forecaster's shape; training options are a :class:`~rnnlab.train.TrainConfig`."""
 
-    cell: str = "lstm"  # 'lstm', 'gru' or 'rnn' (tanh)
+    cell: str = "lstm"  # a key of rnnlab.nn.LAYERS: lstm, gru, rnn (tanh), mingru, minlstm
     hidden_size: int = 64  # size of h in every layer
     num_layers: int = 1  # stacked recurrent layers
     dropout: float = 0.0  # between stacked layers

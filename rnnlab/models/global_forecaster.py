@@ -38,7 +38,8 @@ from rnnlab.checkpoint import (
 from rnnlab.data.panel import PanelSeries
 from rnnlab.data.windows import SeriesTransform
 from rnnlab.errors import RnnlabError
-from rnnlab.models.forecaster import LAYERS, ForecastConfig
+from rnnlab.models.forecaster import ForecastConfig
+from rnnlab.nn import LAYERS
 from rnnlab.train import FitResult, TrainConfig, fit
 
 TASK = "forecast-global"

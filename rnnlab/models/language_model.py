@@ -19,11 +19,8 @@ from torch import Tensor, nn
 
 from rnnlab.checkpoint import fingerprint
 from rnnlab.data.corpus import Corpus, evaluation_batches, training_batches
-from rnnlab.nn import checks
+from rnnlab.nn import LAYERS, checks
 from rnnlab.nn.init import keras_init_
-from rnnlab.nn.layers import GRU, LSTM, RNN
-
-LAYERS = {"lstm": LSTM, "gru": GRU, "rnn": RNN}
 
 
 @dataclass(frozen=True)
@@ -31,7 +28,7 @@ class LanguageModelConfig:
     """The network's shape."""
 
     vocab_size: int  # tokens in the vocabulary
-    cell: str = "lstm"  # 'lstm', 'gru' or 'rnn' (tanh)
+    cell: str = "lstm"  # a key of rnnlab.nn.LAYERS: lstm, gru, rnn (tanh), mingru, minlstm
     embedding_dim: int = 128  # token embedding size
     hidden_size: int = 512  # size of h in every layer
     num_layers: int = 2  # stacked layers

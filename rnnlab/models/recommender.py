@@ -25,8 +25,7 @@ from rnnlab.checkpoint import fingerprint, load_checkpoint, save_checkpoint, str
 from rnnlab.data.interactions import PAD, Interactions, Split
 from rnnlab.errors import RnnlabError
 from rnnlab.metrics import ranking_metrics, target_ranks
-from rnnlab.models.forecaster import LAYERS
-from rnnlab.nn import checks
+from rnnlab.nn import LAYERS, checks
 from rnnlab.train import FitResult, TrainConfig, fit
 
 LOSSES = ("softmax", "sampled")

@@ -25,11 +25,8 @@ from typing import Any, NamedTuple
 import torch
 from torch import Tensor, nn
 
-from rnnlab.nn import checks
+from rnnlab.nn import LAYERS, checks
 from rnnlab.nn.attention import KINDS, Attention, Memory
-from rnnlab.nn.layers import GRU, LSTM
-
-LAYERS = {"lstm": LSTM, "gru": GRU}
 
 
 @dataclass(frozen=True)
@@ -38,7 +35,7 @@ class Seq2SeqConfig:
 
     source_vocab: int  # source tokens (pad = 0)
     target_vocab: int  # target tokens (pad = 0)
-    cell: str = "lstm"  # 'lstm' or 'gru', encoder and decoder
+    cell: str = "lstm"  # encoder and decoder: a key of rnnlab.nn.LAYERS (lstm, gru, rnn, mingru, minlstm)
     embedding_dim: int = 256  # both sides
     hidden_size: int = 256  # decoder size; a bidirectional encoder has half of it per direction
     num_layers: int = 1  # encoder and decoder layers

@@ -22,8 +22,7 @@ import numpy as np
 import torch
 from torch import Tensor, nn
 
-from rnnlab.models.forecaster import LAYERS
-from rnnlab.nn import checks
+from rnnlab.nn import LAYERS, checks
 
 BACKGROUND = "<background>"
 HOLD = 25  # frames (0.25 s) after a word ends during which the spotter should name it

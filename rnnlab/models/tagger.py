@@ -30,8 +30,7 @@ from rnnlab.checkpoint import fingerprint, load_checkpoint, save_checkpoint, str
 from rnnlab.data.tagged import Tagged
 from rnnlab.errors import RnnlabError
 from rnnlab.models.crf import CRF
-from rnnlab.models.forecaster import LAYERS
-from rnnlab.nn import checks
+from rnnlab.nn import LAYERS, checks
 from rnnlab.train import FitResult, TrainConfig, fit
 
 HEADS = ("crf", "softmax")

@@ -38,8 +38,30 @@ class GRUGates(NamedTuple):
     n: Tensor  # candidate    tanh(W_in x + b_in + r ⊙ (W_hn h + b_hn))
 
 
-GATE_COUNT = {"rnn_tanh": 1, "rnn_relu": 1, "lstm": 4, "gru": 3}  # rows of W_ih per hidden unit
-GATE_NAMES = {"rnn_tanh": (), "rnn_relu": (), "lstm": LSTMGates._fields, "gru": GRUGates._fields}
+class MinGRUGates(NamedTuple):
+    """The activations of one MinGRU step, each ``(B, H)``: no gate sees ``h_{t-1}``."""
+
+    z: Tensor  # update gate  σ(W_iz x + b_iz)
+    n: Tensor  # candidate    g(W_in x + b_in), positive
+
+
+class MinLSTMGates(NamedTuple):
+    """The activations of one MinLSTM step, each ``(B, H)``: the two gates normalised to sum to one."""
+
+    f: Tensor  # forget gate  σ(a_f) / (σ(a_f) + σ(a_i)),  a_f = W_if x + b_if
+    i: Tensor  # input gate   σ(a_i) / (σ(a_f) + σ(a_i)) = 1 - f
+    n: Tensor  # candidate    g(W_in x + b_in), positive
+
+
+GATE_COUNT = {"rnn_tanh": 1, "rnn_relu": 1, "lstm": 4, "gru": 3, "mingru": 2, "minlstm": 3}  # rows of W_ih per unit
+GATE_NAMES = {
+    "rnn_tanh": (),
+    "rnn_relu": (),
+    "lstm": LSTMGates._fields,
+    "gru": GRUGates._fields,
+    "mingru": MinGRUGates._fields,
+    "minlstm": MinLSTMGates._fields,
+}
 
 
 def input_projection(x: Tensor, w_ih: Tensor, b_ih: Tensor | None) -> Tensor:
@@ -146,3 +168,54 @@ def gru_step(
     if return_gates:
         return h_new, GRUGates(r, z, n)
     return h_new
+
+
+# ----- minimal RNNs (Feng et al. 2024, "Were RNNs All We Needed?"): gates from x_t alone ----------------------------
+def positive(a: Tensor) -> Tensor:
+    r"""The paper's :math:`g(a) = a + \tfrac12` for :math:`a \ge 0`, :math:`\sigma(a)` below: continuous, increasing and
+    positive, so that a state built from it can be carried in log space (:func:`log_positive`)."""
+    return torch.where(a >= 0, a + 0.5, torch.sigmoid(a))
+
+
+def log_positive(a: Tensor) -> Tensor:
+    r""":math:`\log g(a)`: :math:`\log(a + \tfrac12)` for :math:`a \ge 0`,
+    :math:`\log\sigma(a) = -\mathrm{softplus}(-a)` below (both branches finite everywhere, so neither poisons
+    the other's gradient)."""
+    return torch.where(a >= 0, torch.log(F.relu(a) + 0.5), -F.softplus(-a))
+
+
+def mingru_step(x_proj: Tensor, h: Tensor, *, return_gates: bool = False) -> Tensor | tuple[Tensor, MinGRUGates]:
+    r"""One MinGRU step, rows z, n.
+
+    .. math::
+        z_t = \sigma(W_{iz} x_t + b_{iz}),\quad \tilde h_t = g(W_{in} x_t + b_{in}),\quad
+        h_t = (1 - z_t) \odot h_{t-1} + z_t \odot \tilde h_t
+
+    Args:
+        x_proj: ``(B, 2H)`` input projection ``x_t W_ih^T + b_ih``; h: ``(B, H)`` previous state.
+    Returns:
+        ``h_t``, or ``(h_t, gates)``.
+    """
+    a_z, a_n = x_proj.chunk(2, dim=-1)  # 2 × (B, H)
+    z, n = torch.sigmoid(a_z), positive(a_n)
+    h_new = torch.lerp(h, n, z)  # (B, H)  (1 - z) ⊙ h + z ⊙ ñ
+    return (h_new, MinGRUGates(z, n)) if return_gates else h_new
+
+
+def minlstm_step(x_proj: Tensor, h: Tensor, *, return_gates: bool = False) -> Tensor | tuple[Tensor, MinLSTMGates]:
+    r"""One MinLSTM step, rows f, i, n (the paper's length-independent form: no output gate, no separate cell).
+
+    .. math::
+        f'_t = \frac{\sigma(a_f)}{\sigma(a_f) + \sigma(a_i)},\quad i'_t = 1 - f'_t,\quad
+        h_t = f'_t \odot h_{t-1} + i'_t \odot g(a_n),\qquad [a_f, a_i, a_n] = W_{ih} x_t + b_{ih}
+
+    Args:
+        x_proj: ``(B, 3H)`` input projection; h: ``(B, H)`` previous state.
+    Returns:
+        ``h_t``, or ``(h_t, gates)``.
+    """
+    a_f, a_i, a_n = x_proj.chunk(3, dim=-1)  # 3 × (B, H)
+    f = torch.sigmoid(a_f) / (torch.sigmoid(a_f) + torch.sigmoid(a_i))  # (B, H)  normalised forget gate
+    n = positive(a_n)
+    h_new = torch.lerp(n, h, f)  # (B, H)  f' ⊙ h + (1 - f') ⊙ ñ
+    return (h_new, MinLSTMGates(f, 1 - f, n)) if return_gates else h_new

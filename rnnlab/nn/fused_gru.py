@@ -25,34 +25,19 @@ gradient against the NumPy oracle and against ``torch.nn.GRU``.
 
 from __future__ import annotations
 
-import functools
-import os
-from pathlib import Path
-
 import torch
 from torch import Tensor
 
-SOURCE = Path(__file__).with_name("csrc") / "gru.cpp"
+from rnnlab.nn import extensions
+
 # T·B above which torch's own GRU is faster (bench/bench_speed.py: 1.06-1.10x at B256 up to T100, 0.89x at B256 T1000)
 LARGEST = 65_536
 
 
-@functools.cache
 def extension():
-    """The C++ step loop (``csrc/gru.cpp``), compiled once by torch's extension builder (g++ and ninja; ``make``
-    builds it); None where it cannot be built, and the Python step loop below does the same work more slowly.
-    ``RNNLAB_NO_EXTENSION=1`` forces the Python loop."""
-    if os.environ.get("RNNLAB_NO_EXTENSION"):
-        return None
-    try:
-        from torch.utils.cpp_extension import load
-
-        # -ffast-math lets gcc call glibc's vector exp inside the gate loops; -march=native: the build is for here
-        flags = ["-O3", "-ffast-math", "-march=native", "-fopenmp"]
-        return load(name="rnnlab_gru", sources=[str(SOURCE)], extra_cflags=flags, extra_ldflags=["-lmvec"],
-                    verbose=False)  # fmt: skip
-    except Exception:  # no compiler, no ninja, no headers: the Python loop
-        return None
+    """The C++ step loop (``csrc/gru.cpp``, see :mod:`rnnlab.nn.extensions`), or None: the Python loop below does the
+    same work more slowly."""
+    return extensions.load("gru")
 
 
 class _GRUDirection(torch.autograd.Function):
@@ -143,7 +128,3 @@ def gru_direction(x: Tensor, h0: Tensor, w_ih: Tensor, w_hh: Tensor, b_ih: Tenso
     zeros = x.new_zeros(3 * hidden)
     return _GRUDirection.apply(x, h0, w_ih, w_hh, zeros if b_ih is None else b_ih, zeros if b_hh is None else b_hh,
                                mask)  # fmt: skip
-
-
-if __name__ == "__main__":  # `python -m rnnlab.nn.fused_gru`: build the extension now (make does)
-    print("rnnlab GRU extension:", "built" if extension() is not None else "not available (the Python loop runs)")

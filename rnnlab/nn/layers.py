@@ -51,6 +51,7 @@ class _RecurrentLayer(nn.Module):
     gate_count: int = 1
     state_count: int = 1
     fold_hh_bias: bool = True  # b_hh can join the input projection (not for the GRU)
+    recurrent_weights: bool = True  # W_hh and b_hh exist (not for the minimal RNNs, whose gates ignore h_{t-1})
     cell: str = "rnn_tanh"
 
     def __init__(
@@ -85,9 +86,13 @@ class _RecurrentLayer(nn.Module):
             layer_input = input_size if layer == 0 else hidden_size * self.num_directions
             for direction in range(self.num_directions):
                 suffix = f"l{layer}" + ("_reverse" if direction == 1 else "")
-                shapes = {f"weight_ih_{suffix}": (rows, layer_input), f"weight_hh_{suffix}": (rows, hidden_size)}
+                shapes = {f"weight_ih_{suffix}": (rows, layer_input)}
+                if self.recurrent_weights:
+                    shapes[f"weight_hh_{suffix}"] = (rows, hidden_size)
                 if self.bias:
-                    shapes |= {f"bias_ih_{suffix}": (rows,), f"bias_hh_{suffix}": (rows,)}
+                    shapes[f"bias_ih_{suffix}"] = (rows,)
+                    if self.recurrent_weights:
+                        shapes[f"bias_hh_{suffix}"] = (rows,)
                 for name, shape in shapes.items():
                     self.register_parameter(name, nn.Parameter(torch.empty(shape)))
                 self._weight_names.append(tuple(shapes))
@@ -124,12 +129,13 @@ class _RecurrentLayer(nn.Module):
         options = "".join(f", {k}={v!r}" for k, v in changed.items() if v != defaults[k])
         return f"{self.input_size}, {self.hidden_size}{options}"
 
-    def weights(self) -> list[tuple[Tensor, Tensor, Tensor | None, Tensor | None]]:
-        """``(w_ih, w_hh, b_ih, b_hh)`` for each layer and direction, index ``layer * D + direction``."""
+    def weights(self) -> list[tuple[Tensor, Tensor | None, Tensor | None, Tensor | None]]:
+        """``(w_ih, w_hh, b_ih, b_hh)`` for each layer and direction, index ``layer * D + direction`` (None for a
+        weight the layer does not have)."""
         out = []
         for names in self._weight_names:
-            params = [getattr(self, n) for n in names]
-            out.append(tuple(params) if self.bias else (params[0], params[1], None, None))
+            params = {n.rsplit("_l", 1)[0]: getattr(self, n) for n in names}  # 'weight_ih' → Parameter
+            out.append(tuple(params.get(k) for k in ("weight_ih", "weight_hh", "bias_ih", "bias_hh")))
         return out
 
     def _flat_weights(self) -> list[Tensor]:

@@ -17,6 +17,12 @@ import numpy as np
 import torch
 
 from rnnlab.nn.layers import GRU, LSTM, _RecurrentLayer
+from rnnlab.nn.minimal import MinGRU, MinLSTM
+
+
+def _positive(a: np.ndarray) -> np.ndarray:
+    """The minimal cells' candidate g(a): a + ½ for a ≥ 0, σ(a) below."""
+    return np.where(a >= 0, a + 0.5, _sigmoid(a))
 
 
 def _sigmoid(a: np.ndarray) -> np.ndarray:
@@ -27,7 +33,7 @@ def _sigmoid(a: np.ndarray) -> np.ndarray:
 
 
 class Stepper:
-    """Advance a unidirectional RNN/LSTM/GRU of batch size 1 one step at a time, in float32 NumPy.
+    """Advance a unidirectional RNN/LSTM/GRU/MinGRU/MinLSTM of batch size 1 one step at a time, in float32 NumPy.
 
     ``reset(state)`` takes the layer's state (``h_n`` ``(L, 1, H)``, or ``(h_n, c_n)``); ``step(x)`` takes ``x``
     ``(I,)`` and returns the top layer's ``h_t`` ``(H,)``. Weights are copied when the stepper is made.
@@ -36,14 +42,19 @@ class Stepper:
     def __init__(self, layer: _RecurrentLayer) -> None:
         if layer.bidirectional:
             raise ValueError("a bidirectional layer cannot be stepped forward in time: it reads the future")
-        self.kind = "lstm" if isinstance(layer, LSTM) else "gru" if isinstance(layer, GRU) else "rnn"
+        kinds = {LSTM: "lstm", GRU: "gru", MinGRU: "mingru", MinLSTM: "minlstm"}
+        self.kind = next((kind for cls, kind in kinds.items() if isinstance(layer, cls)), "rnn")
         self.relu = getattr(layer, "nonlinearity", "tanh") == "relu"
         self.hidden = layer.hidden_size
         self.weights = []  # per layer: W_ih (G*H, I), W_hh (G*H, H), bias added to W_ih x, bias added to W_hh h
         for w_ih, w_hh, b_ih, b_hh in layer.weights():
-            w_ih, w_hh = (w.detach().cpu().float().numpy().copy() for w in (w_ih, w_hh))
-            zeros = np.zeros(w_hh.shape[0], dtype=np.float32)
+            w_ih = w_ih.detach().cpu().float().numpy().copy()
+            zeros = np.zeros(w_ih.shape[0], dtype=np.float32)
             b_ih = zeros if b_ih is None else b_ih.detach().cpu().float().numpy().copy()
+            if self.kind in ("mingru", "minlstm"):  # no recurrent weights
+                self.weights.append((w_ih, None, b_ih, None))
+                continue
+            w_hh = w_hh.detach().cpu().float().numpy().copy()
             b_hh = zeros if b_hh is None else b_hh.detach().cpu().float().numpy().copy()
             if self.kind == "gru":  # b_hn must stay inside the reset product
                 self.weights.append((w_ih, w_hh, b_ih, b_hh))
@@ -86,6 +97,15 @@ class Stepper:
                 c += t[:size] * g  # + i ⊙ g
                 h = t[3 * size :] * np.tanh(c)  # h = o ⊙ tanh(c)
                 self.c[k] = c
+            elif self.kind == "mingru":
+                a = w_ih @ layer_input + bias_x  # (2H,)
+                z = _sigmoid(a[:size])
+                h = h + z * (_positive(a[size:]) - h)  # (1 - z) ⊙ h + z ⊙ g(a_n)
+            elif self.kind == "minlstm":
+                a = w_ih @ layer_input + bias_x  # (3H,)
+                s_f, s_i = _sigmoid(a[:size]), _sigmoid(a[size : 2 * size])
+                n = _positive(a[2 * size :])
+                h = n + s_f / (s_f + s_i) * (h - n)  # f' ⊙ h + (1 - f') ⊙ g(a_n)
             elif self.kind == "gru":
                 xa = w_ih @ layer_input + bias_x  # (3H,)  W_i· x + b_i·
                 ha = w_hh @ h + bias_h  # (3H,)  W_h· h + b_h·

@@ -31,8 +31,9 @@ from typing import Any
 import numpy as np
 
 Array = np.ndarray
-CELLS = ("rnn_tanh", "rnn_relu", "lstm", "gru")
-GATES = {"rnn_tanh": 1, "rnn_relu": 1, "lstm": 4, "gru": 3}
+CELLS = ("rnn_tanh", "rnn_relu", "lstm", "gru", "mingru", "minlstm")
+GATES = {"rnn_tanh": 1, "rnn_relu": 1, "lstm": 4, "gru": 3, "mingru": 2, "minlstm": 3}
+MINIMAL = ("mingru", "minlstm")  # no recurrent weights: their gates read x_t only
 
 
 def sigmoid(a: Array) -> Array:
@@ -121,6 +122,60 @@ def gru_step_backward(d_state: tuple[Array], cache: dict[str, Any], p: dict[str,
 
 
 # --------------------------------------------------------------------------------------------------------------------
+# Minimal RNNs (Feng et al. 2024): no gate reads h_{t-1}.  g(a) = a + 1/2 for a ≥ 0, σ(a) below (positive)
+# MinGRU:   z = σ(W_iz x + b_iz),  ñ = g(W_in x + b_in),  h_t = (1 - z) ⊙ h_{t-1} + z ⊙ ñ
+# MinLSTM:  f' = σ(a_f) / (σ(a_f) + σ(a_i)),  ñ = g(a_n),  h_t = f' ⊙ h_{t-1} + (1 - f') ⊙ ñ
+#           with [a_f, a_i, a_n] = W_ih x + b_ih
+# --------------------------------------------------------------------------------------------------------------------
+def positive(a: Array) -> Array:
+    return np.where(a >= 0, a + 0.5, sigmoid(a))
+
+
+def positive_grad(a: Array) -> Array:
+    s = sigmoid(a)
+    return np.where(a >= 0, 1.0, s * (1 - s))
+
+
+def mingru_step_forward(x: Array, state: tuple[Array], p: dict[str, Array]):
+    (h_prev,) = state
+    a_z, a_n = np.split(x @ p["w_ih"].T + p["b_ih"], 2, axis=1)  # 2 × (B, H)
+    z, n = sigmoid(a_z), positive(a_n)
+    h = (1.0 - z) * h_prev + z * n  # (B, H)
+    return (h,), {"x": x, "h_prev": h_prev, "z": z, "n": n, "a_n": a_n}
+
+
+def mingru_step_backward(d_state: tuple[Array], cache: dict[str, Any], p: dict[str, Array]):
+    (dh,) = d_state
+    z, n, h_prev = cache["z"], cache["n"], cache["h_prev"]
+    dz = dh * (n - h_prev)  # h = h_prev + z ⊙ (ñ - h_prev)
+    dn = dh * z
+    da = np.concatenate([dz * z * (1 - z), dn * positive_grad(cache["a_n"])], axis=1)  # (B, 2H)
+    return da @ p["w_ih"], (dh * (1.0 - z),), {"w_ih": da.T @ cache["x"], "b_ih": da.sum(0)}
+
+
+def minlstm_step_forward(x: Array, state: tuple[Array], p: dict[str, Array]):
+    (h_prev,) = state
+    a_f, a_i, a_n = np.split(x @ p["w_ih"].T + p["b_ih"], 3, axis=1)  # 3 × (B, H)
+    s_f, s_i = sigmoid(a_f), sigmoid(a_i)
+    f = s_f / (s_f + s_i)  # normalised: f' + i' = 1
+    n = positive(a_n)
+    h = f * h_prev + (1.0 - f) * n  # (B, H)
+    return (h,), {"x": x, "h_prev": h_prev, "s_f": s_f, "s_i": s_i, "f": f, "i": 1.0 - f, "n": n, "a_n": a_n}
+
+
+def minlstm_step_backward(d_state: tuple[Array], cache: dict[str, Any], p: dict[str, Array]):
+    (dh,) = d_state
+    s_f, s_i, f, n, h_prev = cache["s_f"], cache["s_i"], cache["f"], cache["n"], cache["h_prev"]
+    df = dh * (h_prev - n)  # h = ñ + f' ⊙ (h_prev - ñ)
+    dn = dh * (1.0 - f)
+    total2 = (s_f + s_i) ** 2  # f' = s_f / (s_f + s_i):  ∂f'/∂s_f = s_i / total², ∂f'/∂s_i = -s_f / total²
+    da_f = df * s_i / total2 * s_f * (1 - s_f)
+    da_i = -df * s_f / total2 * s_i * (1 - s_i)
+    da = np.concatenate([da_f, da_i, dn * positive_grad(cache["a_n"])], axis=1)  # (B, 3H)
+    return da @ p["w_ih"], (dh * f,), {"w_ih": da.T @ cache["x"], "b_ih": da.sum(0)}
+
+
+# --------------------------------------------------------------------------------------------------------------------
 # One direction of one layer over time, with padding
 # --------------------------------------------------------------------------------------------------------------------
 def direction_forward(step, xs: Array, state: tuple[Array, ...], p: dict[str, Array], mask: Array, reverse: bool):
@@ -130,7 +185,7 @@ def direction_forward(step, xs: Array, state: tuple[Array, ...], p: dict[str, Ar
     length L starts at step L - 1 from the initial state. Returns ``(outputs (T, B, H), final state, caches)``.
     """
     steps = xs.shape[0]
-    outputs = np.zeros((steps, xs.shape[1], p["w_hh"].shape[1]))
+    outputs = np.zeros((steps, xs.shape[1], state[0].shape[1]))
     caches: list[dict[str, Any]] = [{}] * steps
     for t in reversed(range(steps)) if reverse else range(steps):
         new_state, caches[t] = step(xs[t], state, p)
@@ -169,7 +224,7 @@ class NumpyRNN:
     """A stacked, optionally bidirectional RNN/LSTM/GRU in float64, read from a torch-style ``state_dict``.
 
     Args:
-        cell: ``"rnn_tanh"``, ``"rnn_relu"``, ``"lstm"`` or ``"gru"``.
+        cell: ``"rnn_tanh"``, ``"rnn_relu"``, ``"lstm"``, ``"gru"``, ``"mingru"`` or ``"minlstm"``.
         state_dict: torch's names and shapes (tensors or arrays); layers, directions, sizes and biases are read off it.
 
     Tensors are time-major: ``x`` ``(T, B, I)``, ``output`` ``(T, B, D*H)``, states ``(L*D, B, H)`` at index
@@ -186,22 +241,28 @@ class NumpyRNN:
             raise ValueError("state_dict has no weight_ih_l0: not a torch RNN/LSTM/GRU state_dict")
         self.num_layers = max(layers) + 1
         self.num_directions = 2 if "weight_ih_l0_reverse" in self.params else 1
-        self.hidden_size = self.params["weight_hh_l0"].shape[1]
+        self.hidden_size = self.params["weight_ih_l0"].shape[0] // GATES[cell]
         self.state_count = 2 if cell == "lstm" else 1
         self._step_forward, self._step_backward = {
             "rnn_tanh": (lambda x, s, p: rnn_step_forward(x, s, p, "tanh"), rnn_step_backward),
             "rnn_relu": (lambda x, s, p: rnn_step_forward(x, s, p, "relu"), rnn_step_backward),
             "lstm": (lstm_step_forward, lstm_step_backward),
             "gru": (gru_step_forward, gru_step_backward),
+            "mingru": (mingru_step_forward, mingru_step_backward),
+            "minlstm": (minlstm_step_forward, minlstm_step_backward),
         }[cell]
         self._cache: dict[str, Any] | None = None
 
     def layer_params(self, layer: int, direction: int) -> dict[str, Array]:
-        """The weights of one layer and direction; a layer built with ``bias=False`` gets zero biases."""
+        """The weights of one layer and direction; a layer built with ``bias=False`` gets zero biases. The minimal cells
+        have no ``w_hh`` and ``b_hh``."""
         suffix = f"l{layer}" + ("_reverse" if direction else "")
-        w_ih, w_hh = self.params[f"weight_ih_{suffix}"], self.params[f"weight_hh_{suffix}"]
-        zeros = np.zeros(w_hh.shape[0])
+        w_ih = self.params[f"weight_ih_{suffix}"]
+        zeros = np.zeros(w_ih.shape[0])
         b_ih = self.params.get(f"bias_ih_{suffix}", zeros)
+        if self.cell in MINIMAL:
+            return {"w_ih": w_ih, "b_ih": b_ih}
+        w_hh = self.params[f"weight_hh_{suffix}"]
         b_hh = self.params.get(f"bias_hh_{suffix}", zeros)
         return {"w_ih": w_ih, "w_hh": w_hh, "b_ih": b_ih, "b_hh": b_hh}
 
@@ -276,7 +337,7 @@ class NumpyRNN:
                     d_initial[k][index] = s
                 suffix = f"l{layer}" + ("_reverse" if d else "")
                 for name in ("weight_ih", "weight_hh", "bias_ih", "bias_hh"):
-                    if f"{name}_{suffix}" in self.params:
+                    if f"{name}_{suffix}" in self.params and name.replace("weight", "w").replace("bias", "b") in p:
                         grads[f"{name}_{suffix}"] = step_grads[name.replace("weight", "w").replace("bias", "b")]
             d_layer_out = d_layer_in
         grads["input"] = d_layer_out
@@ -286,7 +347,8 @@ class NumpyRNN:
         return grads
 
     def gates(self) -> list[list[dict[str, Array]]]:
-        """Per layer*D + direction, per step: the activations of the last forward (LSTM i, f, g, o, c; GRU r, z, n)."""
+        """Per layer*D + direction, per step: the activations of the last forward (LSTM i, f, g, o, c; GRU r, z, n;
+        MinGRU z, n; MinLSTM f, i, n)."""
         if self._cache is None:
             raise RuntimeError("call forward() before gates()")
         return self._cache["caches"]

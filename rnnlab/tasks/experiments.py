@@ -14,9 +14,7 @@ from rnnlab.errors import RnnlabError
 from rnnlab.experiments.memory import MemoryConfig, format_table, run_one, run_sweep, sweep_plot
 from rnnlab.inspection.plots import figure_png, gate_heatmaps, gradient_flow_plot, hidden_states
 from rnnlab.inspection.trace import gradient_flow, trace_model, vanishing_gradients
-from rnnlab.nn.layers import GRU, LSTM, RNN
-
-LAYERS = {"rnn": RNN, "lstm": LSTM, "gru": GRU}
+from rnnlab.nn import LAYERS
 
 
 def memory_job(config: MemoryConfig, out_dir: str | Path, log=print) -> list:

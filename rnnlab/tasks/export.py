@@ -13,8 +13,10 @@ What is exported, per task (the networks only; the data preparation around them 
   runs outside Python training code; the JSON holds the tokenizer.
 
 Other tasks are refused with a one-line error. GRUs are exported through torch's GRU (the same Parameters; rnnlab's
-hand-fused CPU kernel is a custom autograd function that ONNX cannot express). ``tests/test_export.py`` runs every
-kind in onnxruntime against rnnlab on random inputs.
+hand-fused CPU kernel is a custom autograd function that ONNX cannot express). MinGRU and MinLSTM run their step loop
+unrolled at the traced length: the forecaster's window and the language model's step have a fixed length and export;
+a classifier or translation model over them is refused (its inputs have a free length). ``tests/test_export.py``
+runs every kind in onnxruntime against rnnlab on random inputs.
 """
 
 from __future__ import annotations
@@ -36,13 +38,16 @@ FORMATS = ("onnx", "torchscript")
 
 @contextlib.contextmanager
 def torch_kernels(model: nn.Module):
-    """Every rnnlab layer of ``model`` on torch's own kernels (impl 'torch') while exporting."""
+    """Every rnnlab layer of ``model`` on torch's own kernels (impl 'torch') while exporting; a MinGRU or MinLSTM,
+    whose scans are custom autograd functions, on its step loop (plain tensor operations, unrolled over the traced
+    length, which is why only fixed-length graphs of them are exported)."""
     from rnnlab.nn.layers import _RecurrentLayer
+    from rnnlab.nn.minimal import _MinimalLayer
 
     layers = [m for m in model.modules() if isinstance(m, _RecurrentLayer)]
     saved = [m.impl for m in layers]
     for m in layers:
-        m.impl = "torch"
+        m.impl = "loop" if isinstance(m, _MinimalLayer) else "torch"
     try:
         yield
     finally:
@@ -130,6 +135,7 @@ def export(checkpoint: str | Path, output: str | Path, fmt: str = "onnx", *, log
     if task not in ("forecast", "classify", "text", "translate"):
         raise RnnlabError(f"export takes forecast, classify, text and translate checkpoints; {folder} is a '{task}' "
                           "checkpoint")  # fmt: skip
+    _refuse_free_length_minimal(folder, task)
     out = Path(output)
     out.mkdir(parents=True, exist_ok=True)
     suffix = ".onnx" if fmt == "onnx" else ".pt"
@@ -204,6 +210,28 @@ def export(checkpoint: str | Path, output: str | Path, fmt: str = "onnx", *, log
     atomic_write_text(out / "export.json", json.dumps(description, indent=2, default=str) + "\n")
     log(f"exported {task} as {fmt}: " + ", ".join(p.name for p in written) + f" and export.json in {out}")
     return written
+
+
+def _refuse_free_length_minimal(folder: Path, task: str) -> None:
+    """A classifier or translation model over MinGRU/MinLSTM layers cannot be traced for inputs of any length."""
+    if task not in ("classify", "translate"):
+        return
+    from rnnlab.checkpoint import load_checkpoint
+
+    _, metadata = load_checkpoint(folder / "best.safetensors")
+    cell = _find_cell(metadata.get("model", {}))
+    if cell in ("mingru", "minlstm"):
+        raise RnnlabError(f"{folder} is a {task} model over {cell} layers, whose scan has no ONNX or TorchScript form "
+                          "for inputs of any length; export takes lstm, gru and rnn models for this task")  # fmt: skip
+
+
+def _find_cell(config: Any) -> str | None:
+    """The value of the first ``cell`` key in a nested configuration."""
+    if isinstance(config, dict):
+        if isinstance(config.get("cell"), str):
+            return config["cell"]
+        return next((c for c in map(_find_cell, config.values()) if c is not None), None)
+    return None
 
 
 def _plain(value: Any) -> Any:
