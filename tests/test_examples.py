@@ -17,7 +17,7 @@ def test_every_topic_has_an_example():
     names = {p.stem for p in EXAMPLES}
     topics = {"rnn_basics", "lstm_sequence", "vanishing_gradients", "time_series", "stock_ohlcv", "text_generation",
               "sentiment", "machine_translation", "anomaly_detection", "tagging", "recommendation",
-              "speech"}  # fmt: skip
+              "speech", "minimal_rnns"}  # fmt: skip
     assert topics <= names
     for path in EXAMPLES:
         assert path.read_text(encoding="utf-8").startswith("# %% [markdown]"), f"{path.name}: not a # %% notebook"

@@ -1,6 +1,6 @@
 """rnnlab's C++ step loops (``rnnlab/nn/csrc``), compiled on first use by torch's extension builder (g++ and ninja).
 
-``make`` builds them once (``python -m rnnlab.nn.extensions``); torch caches the result under
+``make`` builds them once (:func:`build_all`); torch caches the result under
 ``~/.cache/torch_extensions``. Where they cannot be built (no compiler, no ninja, no headers) :func:`load` returns None
 and each caller runs its Python twin, which does the same arithmetic more slowly. ``RNNLAB_NO_EXTENSION=1`` forces the
 Python twins (the tests run both).
@@ -32,6 +32,11 @@ def load(stem: str):
         return None
 
 
-if __name__ == "__main__":  # `python -m rnnlab.nn.extensions`: build them now (make does)
+def build_all() -> None:
+    """Build every extension now and say which could not be (``make`` calls this)."""
     for stem in NAMES:
         print(f"rnnlab {stem} extension:", "built" if load(stem) is not None else "not available (Python runs)")
+
+
+if __name__ == "__main__":
+    build_all()
