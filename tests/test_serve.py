@@ -145,3 +145,32 @@ def test_generation_streams_the_same_text_as_sampling_in_python(tmp_path):
     bad = client.post("/generate", json={**body, "prime": "ZQX"})  # characters the model never saw
     assert bad.status_code == 422 and "never saw" in bad.json()["detail"]
     assert client.post("/generate", json={**body, "temperature": 0}).status_code == 422
+
+
+def test_translation_endpoint_equals_the_python_api(tmp_path):
+    from rnnlab.data.generated_pairs import builtin_pairs
+    from rnnlab.data.pairs import split_by_source
+    from rnnlab.models.translator import Translator
+    from rnnlab.tasks.translate import train_translation
+    from rnnlab.train import TrainConfig
+
+    train, validation, test = split_by_source(builtin_pairs("dates", 300, seed=0), test_fraction=0.1,
+                                              val_fraction=0.1, seed=0)  # fmt: skip
+    train_translation(train, validation, test[:5], level="char", source="dates",
+                      model_config={"cell": "mingru", "hidden_size": 16, "embedding_dim": 8},
+                      train_config=TrainConfig(epochs=1, progress=False), run_dir=tmp_path / "run", beam=1,
+                      log=lambda *_: None)  # fmt: skip
+    client = TestClient(create_app(tmp_path / "run"))
+    assert client.get("/health").json()["task"] == "translate"
+    sentences = ["march 3, 2001", "12 june 1999"]
+    reply = client.post("/translate", json={"sentences": sentences, "beam": 3, "n_best": 2})
+    assert reply.status_code == 200, reply.text
+    expected = Translator.load(tmp_path / "run" / "best.safetensors").translate(sentences, beam=3, n_best=2)
+    got = reply.json()["translations"]
+    assert [[c["text"] for c in row] for row in got] == [[t.text for t in row] for row in expected]
+    np.testing.assert_allclose([c["score"] for c in got[0]], [t.score for t in expected[0]], rtol=1e-5)
+    for body, reason in (({"sentences": ["may 1"], "beam": 2, "n_best": 3}, "cannot exceed the beam"),
+                         ({"sentences": ["§§§"]}, "unknown to the model"), ({"sentences": []}, "sentences")):
+        reply = client.post("/translate", json=body)
+        assert reply.status_code == 422 and reason in reply.json()["detail"], reply.text
+    assert client.post("/translate", json={"sentences": ["may 1"]}).status_code == 200  # still serving

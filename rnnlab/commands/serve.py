@@ -15,7 +15,9 @@ def _port(text: str) -> int:
 
 
 def register(commands) -> None:
-    serve = commands.add_parser("serve", help="a trained model behind an HTTP API (forecast, classify, tag, generate)")
+    serve = commands.add_parser(
+        "serve", help="a trained model behind an HTTP API (forecast, classify, tag, generate, translate)"
+    )
     serve.add_argument("--checkpoint", required=True, help="a run folder or its best.safetensors")
     serve.add_argument("--host", default="127.0.0.1", help="default 127.0.0.1 (this machine only)")
     serve.add_argument("--port", type=_port, default=8000)

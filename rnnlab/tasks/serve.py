@@ -11,6 +11,8 @@ Endpoints (the OpenAPI page is ``/docs``):
   ``GET /series/{id}/forecast``;
 - classification: ``POST /classify`` (texts in, labels and probabilities out);
 - tagging: ``POST /tag`` (sentences in, a tag per word out);
+- translation: ``POST /translate`` (sentences, beam size and number of candidates in; translations with their
+  log-probabilities out);
 - text: ``POST /generate`` (a prime, length, temperature, top-k/top-p, seed in; the sampled text streamed out as it
   is drawn, one token at a time).
 
@@ -231,9 +233,31 @@ def create_app(checkpoint: str | Path, *, max_body: int = MAX_BODY, max_concurre
 
             return StreamingResponse(pieces(), media_type="text/plain; charset=utf-8")
 
+    elif task == "translate":
+        from rnnlab.models.translator import Translator
+
+        model = Translator.load(folder / "best.safetensors")
+        info.update(level=model.tokenizer.level, cell=model.model.config.cell)
+
+        class Sentences(BaseModel):
+            sentences: list[str] = Field(min_length=1, max_length=1_000)
+            beam: int = Field(default=5, ge=1, le=50, description="1: greedy decoding")
+            n_best: int = Field(default=1, ge=1, le=50, description="candidates per sentence, at most the beam")
+
+        def translate(body: Sentences) -> dict:
+            if body.n_best > body.beam:
+                raise RnnlabError(f"n_best ({body.n_best}) cannot exceed the beam ({body.beam})")
+            results = model.translate(body.sentences, beam=body.beam, n_best=body.n_best, strict=True)
+            return {"translations": [[{"text": t.text, "score": float(t.score), "finished": t.finished}
+                                      for t in candidates] for candidates in results]}  # fmt: skip
+
+        @app.post("/translate")
+        def post_translate(body: Sentences) -> dict:
+            return guarded(translate, body)
+
     else:
-        raise RnnlabError(f"serve takes forecast, classify, tag and text checkpoints; {folder} is a '{task}' "
-                          "checkpoint")  # fmt: skip
+        raise RnnlabError(f"serve takes forecast, classify, tag, text and translate checkpoints; {folder} is a "
+                          f"'{task}' checkpoint")  # fmt: skip
 
     @app.get("/health")
     def health() -> dict:
