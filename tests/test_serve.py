@@ -169,8 +169,11 @@ def test_translation_endpoint_equals_the_python_api(tmp_path):
     got = reply.json()["translations"]
     assert [[c["text"] for c in row] for row in got] == [[t.text for t in row] for row in expected]
     np.testing.assert_allclose([c["score"] for c in got[0]], [t.score for t in expected[0]], rtol=1e-5)
-    for body, reason in (({"sentences": ["may 1"], "beam": 2, "n_best": 3}, "cannot exceed the beam"),
-                         ({"sentences": ["§§§"]}, "unknown to the model"), ({"sentences": []}, "sentences")):
+    for body, reason in (
+        ({"sentences": ["may 1"], "beam": 2, "n_best": 3}, "cannot exceed the beam"),
+        ({"sentences": ["§§§"]}, "unknown to the model"),
+        ({"sentences": []}, "sentences"),
+    ):
         reply = client.post("/translate", json=body)
         assert reply.status_code == 422 and reason in reply.json()["detail"], reply.text
     assert client.post("/translate", json={"sentences": ["may 1"]}).status_code == 200  # still serving
