@@ -194,7 +194,11 @@ class _SpotTask:
         return len(batch)
 
 
-def detections(probabilities: np.ndarray, threshold: float, refractory: int = 100, smooth: int = 5) -> list[tuple]:
+SMOOTH, REFRACTORY = 5, 100  # frames: the moving average of an alert, and the quiet time after one
+
+
+def detections(probabilities: np.ndarray, threshold: float, refractory: int = REFRACTORY,
+               smooth: int = SMOOTH) -> list[tuple]:  # fmt: skip
     """Alerts ``[(frame, class index, probability), ...]``: a word's probability, averaged over ``smooth`` frames,
     crossing ``threshold``; the same word is not announced again within ``refractory`` frames."""
     kernel = np.ones(smooth) / smooth

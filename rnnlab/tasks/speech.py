@@ -21,7 +21,7 @@ from rnnlab.data.speech import Clips, asterisk, have_asterisk, read_clips, synth
 from rnnlab.errors import RnnlabError
 from rnnlab.models.speech import BACKGROUND, HOLD, SpeechConfig, add_noise
 from rnnlab.models.speech_baselines import DTWNearest
-from rnnlab.models.speech_fit import WordRecognizer, WordSpotter, spot_scores
+from rnnlab.models.speech_fit import REFRACTORY, SMOOTH, WordRecognizer, WordSpotter, spot_scores
 from rnnlab.train import TrainConfig
 
 BUILTIN = "builtin"
@@ -239,10 +239,10 @@ def watch_run(checkpoint: str | Path, audio: str, *, keyword: str | None = None,
             logits = weight @ stepper.step(frame) + bias
             p = np.exp(logits - logits.max())
             p /= p.sum()
-            recent = [*recent[-4:], p]  # the causal 5-frame average of :func:`detections`
-            smoothed = np.mean(recent, axis=0)
+            recent = [*recent[1 - SMOOTH :], p]  # the causal moving average of :func:`detections` (zeros before
+            smoothed = np.sum(recent, axis=0) / SMOOTH  # the first frame), so both give the same alerts
             for k in range(1, len(p)) if wanted is None else [wanted]:
-                if smoothed[k] >= threshold and frame_number - last.get(k, -(10**9)) >= 100:
+                if smoothed[k] >= threshold and frame_number - last.get(k, -(10**9)) >= REFRACTORY:
                     last[k] = frame_number
                     at = (frame_number * 80 + 256) / RATE
                     alerts.append((at, spotter.classes[k], float(smoothed[k])))
