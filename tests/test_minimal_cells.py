@@ -8,7 +8,7 @@ import argparse
 import pytest
 import torch
 
-from rnnlab import MinGRU, MinLSTM
+from rnnlab import GRU, MinGRU, MinLSTM
 from rnnlab.cli import build_parser
 from rnnlab.inspection.trace import gradient_flow, record
 from tests.conftest import randomize_
@@ -61,3 +61,35 @@ def test_every_command_with_a_cell_offers_the_minimal_cells():
     assert ("summary",) in found and ("inspect",) in found
     for path, choices in found.items():
         assert {"mingru", "minlstm"} <= set(choices), path
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda: MinGRU(3, 32),  # the C++ pass (32 units: its vector loop, where the NaN came from)
+        lambda: MinLSTM(3, 32),
+        lambda: MinLSTM(3, 32, scan="log"),
+        lambda: MinLSTM(3, 32, impl="loop"),
+        lambda: GRU(3, 32),  # the hand-fused GRU's C++ loop has the same exp
+    ],
+    ids=["mingru", "minlstm", "minlstm-log", "minlstm-loop", "gru"],
+)
+def test_gates_shut_far_past_the_float_range_stay_finite(make):
+    """Pre-activations of ±100: exp(100) overflows float32; under -ffast-math 1 / (1 + inf) became NaN, and the
+    MinLSTM's σ(a_f) / (σ(a_f) + σ(a_i)) was 0 / 0 (both found when a MinGRU language model diverged)."""
+    layer = make()
+    with torch.no_grad():
+        for p in layer.parameters():
+            p.mul_(0.01)
+        layer.bias_ih_l0.fill_(-100.0)  # every gate shut
+        layer.bias_ih_l0[-32:] = 100.0  # the candidate wide open
+    x = torch.randn(6, 2, 3, requires_grad=True)
+    h0 = torch.randn(1, 2, 32)
+    out, h_n = layer(x, h0)
+    (out.sum() + h_n.sum()).backward()
+    assert torch.isfinite(out).all() and torch.isfinite(x.grad).all()
+    assert all(torch.isfinite(p.grad).all() for p in layer.parameters())
+    reference = type(layer)(3, 32, impl="loop").double()  # float64: nothing overflows there
+    reference.load_state_dict(layer.state_dict())
+    expected, _ = reference(x.double(), h0.double())
+    torch.testing.assert_close(out.double(), expected, rtol=1e-4, atol=1e-5)

@@ -184,6 +184,13 @@ def log_positive(a: Tensor) -> Tensor:
     return torch.where(a >= 0, torch.log(F.relu(a) + 0.5), -F.softplus(-a))
 
 
+def normalised_forget(a_f: Tensor, a_i: Tensor) -> Tensor:
+    r""":math:`\sigma(a_f) / (\sigma(a_f) + \sigma(a_i))`, computed as
+    :math:`\sigma(\log\sigma(a_f) - \log\sigma(a_i)) = \sigma(\mathrm{softplus}(-a_i) - \mathrm{softplus}(-a_f))`,
+    which stays defined when both gates are shut (both sigmoids underflow to 0 in float32 below about -88)."""
+    return torch.sigmoid(F.softplus(-a_i) - F.softplus(-a_f))
+
+
 def mingru_step(x_proj: Tensor, h: Tensor, *, return_gates: bool = False) -> Tensor | tuple[Tensor, MinGRUGates]:
     r"""One MinGRU step, rows z, n.
 
@@ -215,7 +222,7 @@ def minlstm_step(x_proj: Tensor, h: Tensor, *, return_gates: bool = False) -> Te
         ``h_t``, or ``(h_t, gates)``.
     """
     a_f, a_i, a_n = x_proj.chunk(3, dim=-1)  # 3 × (B, H)
-    f = torch.sigmoid(a_f) / (torch.sigmoid(a_f) + torch.sigmoid(a_i))  # (B, H)  normalised forget gate
+    f = normalised_forget(a_f, a_i)  # (B, H)
     n = positive(a_n)
     h_new = torch.lerp(n, h, f)  # (B, H)  f' ⊙ h + (1 - f') ⊙ ñ
     return (h_new, MinLSTMGates(f, 1 - f, n)) if return_gates else h_new

@@ -21,6 +21,11 @@ The backward walks back through time with one product per step for ``∂h_{t-1}`
 and then computes the weight gradients as three products over all steps at once. Padding: a step past a sequence's
 length keeps the state (``h_t = h_{t-1}``) and outputs zero, as torch's packed kernels do. ``tests`` check every
 gradient against the NumPy oracle and against ``torch.nn.GRU``.
+
+Threads: the sequences of a batch do not interact, so the C++ loop cuts the batch into one block per thread and each
+thread walks through time with its own block (its own small matrix products, single-threaded). A step's product is
+small (B × H by H × 3H), too small for a multi-threaded GEMM to pay for waking its threads a hundred times per
+sequence; the blocks meet only once, at the end.
 """
 
 from __future__ import annotations
@@ -40,6 +45,15 @@ def extension():
     return extensions.load("gru")
 
 
+def blocks(batch: int) -> int:
+    """Blocks of sequences the C++ loop walks through time side by side, one per thread (``RNNLAB_GRU_BLOCKS``
+    overrides)."""
+    import os
+
+    wanted = int(os.environ.get("RNNLAB_GRU_BLOCKS", "0")) or torch.get_num_threads()
+    return max(1, min(wanted, batch))
+
+
 class _GRUDirection(torch.autograd.Function):
     """One direction of one GRU layer over a time-major ``(T, B, I)`` input."""
 
@@ -52,7 +66,7 @@ class _GRUDirection(torch.autograd.Function):
         compiled = extension()
         if compiled is not None:
             flags = mask[..., 0].contiguous() if mask is not None else x.new_empty(0, dtype=torch.bool)
-            out, h, rz, n, gh_n, previous = compiled.forward(gx, h0, w_hh, b_hh, flags)
+            out, h, rz, n, gh_n, previous = compiled.forward(gx, h0, w_hh, b_hh, flags, blocks(batch))
             ctx.save_for_backward(x, w_ih, w_hh, rz, n, gh_n, previous, mask if mask is not None else x.new_empty(0))
             return out, h
         w_hh_t = w_hh.t()
@@ -86,7 +100,7 @@ class _GRUDirection(torch.autograd.Function):
         compiled = extension()
         if compiled is not None:
             flags = mask[..., 0].contiguous() if masked else x.new_empty(0, dtype=torch.bool)
-            d_gx, d_gh, dh = compiled.backward(d_out, d_last, w_hh, rz, n, gh_n, previous, flags)
+            d_gx, d_gh, dh = compiled.backward(d_out, d_last, w_hh, rz, n, gh_n, previous, flags, blocks(batch))
             return _weight_gradients(x, w_ih, previous, d_gx, d_gh, dh)
         d_gx = x.new_empty(steps, batch, 3 * hidden)  # ∂L/∂(W_ih x + b_ih), every step
         d_gh = x.new_empty(steps, batch, 3 * hidden)  # ∂L/∂(W_hh h + b_hh), every step

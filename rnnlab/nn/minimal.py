@@ -161,8 +161,7 @@ class MinLSTM(_MinimalLayer):
 
     def _coefficients(self, x_proj):
         a_f, a_i, a_n = x_proj.chunk(3, dim=-1)  # (T, B, H) each
-        sigma_f, sigma_i = torch.sigmoid(a_f), torch.sigmoid(a_i)
-        f = sigma_f / (sigma_f + sigma_i)  # f'_t
+        f = rf.normalised_forget(a_f, a_i)  # f'_t
         return f, (1 - f) * rf.positive(a_n)  # a_t = f'_t, b_t = i'_t ⊙ ñ_t
 
     def _log_coefficients(self, x_proj):

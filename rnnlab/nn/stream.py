@@ -103,9 +103,9 @@ class Stepper:
                 h = h + z * (_positive(a[size:]) - h)  # (1 - z) ⊙ h + z ⊙ g(a_n)
             elif self.kind == "minlstm":
                 a = w_ih @ layer_input + bias_x  # (3H,)
-                s_f, s_i = _sigmoid(a[:size]), _sigmoid(a[size : 2 * size])
+                forget = _sigmoid(np.logaddexp(0, -a[size : 2 * size]) - np.logaddexp(0, -a[:size]))  # f', stably
                 n = _positive(a[2 * size :])
-                h = n + s_f / (s_f + s_i) * (h - n)  # f' ⊙ h + (1 - f') ⊙ g(a_n)
+                h = n + forget * (h - n)  # f' ⊙ h + (1 - f') ⊙ g(a_n)
             elif self.kind == "gru":
                 xa = w_ih @ layer_input + bias_x  # (3H,)  W_i· x + b_i·
                 ha = w_hh @ h + bias_h  # (3H,)  W_h· h + b_h·

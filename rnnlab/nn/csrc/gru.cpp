@@ -3,20 +3,23 @@
 #include <ATen/Parallel.h>
 #include <torch/extension.h>
 
+#include <algorithm>
 #include <cmath>
 #include <vector>
 
 namespace {
 
-// Both through exp, which the compiler turns into glibc's vector exp (libmvec) inside the loops below.
+// Both through exp, which the compiler turns into glibc's vector exp (libmvec) inside the loops below. The argument
+// is clamped first: under -ffast-math an exp that overflows to inf turns the division into NaN (not 0), and past
+// |a| = 80 (40 for tanh) the result is 0 or 1 to float precision anyway.
 template <typename T>
 inline T sigmoid(T a) {
-  return T(1) / (T(1) + std::exp(-a));
+  return T(1) / (T(1) + std::exp(-std::min(std::max(a, T(-80)), T(80))));
 }
 
 template <typename T>
 inline T tanh_(T a) {
-  return T(2) / (T(1) + std::exp(-2 * a)) - T(1);
+  return T(2) / (T(1) + std::exp(-2 * std::min(std::max(a, T(-40)), T(40)))) - T(1);
 }
 
 // One sequence's gate arithmetic for one step, over its H units. Separate functions with restrict-qualified rows, so
@@ -67,10 +70,13 @@ void backward_row(const T* __restrict__ d_out, const T* __restrict__ dh, const T
 
 }  // namespace
 
-// gx (T, B, 3H) = W_ih x + b_ih for every step; h0 (B, H); w_hh (3H, H); b_hh (3H); mask (T, B) bool or empty.
+// gx (T, B, 3H) = W_ih x + b_ih for every step; h0 (B, H); w_hh (3H, H); b_hh (3H); mask (T, B) bool or empty;
+// blocks: the batch is cut into this many blocks of sequences, and each thread walks time for its own block (its
+// own small matrix products, no wait for the other threads between steps); 1: one block, whose matrix products
+// use every thread.
 // Returns out (T, B, H), h_T (B, H), and what the backward needs: rz (T, B, 2H), n, gh_n, previous (T, B, H).
 std::vector<at::Tensor> gru_forward(const at::Tensor& gx, const at::Tensor& h0, const at::Tensor& w_hh,
-                                    const at::Tensor& b_hh, const at::Tensor& mask) {
+                                    const at::Tensor& b_hh, const at::Tensor& mask, int64_t blocks) {
   const int64_t steps = gx.size(0), batch = gx.size(1), hidden = h0.size(1);
   auto rz = at::empty({steps, batch, 2 * hidden}, gx.options());
   auto n = at::empty({steps, batch, hidden}, gx.options());
@@ -80,62 +86,73 @@ std::vector<at::Tensor> gru_forward(const at::Tensor& gx, const at::Tensor& h0, 
   auto h = h0.contiguous().clone();
   const auto w_hh_t = w_hh.t();
   const bool masked = mask.numel() > 0;
+  const bool* pm = masked ? mask.data_ptr<bool>() : nullptr;  // (T, B)
+  const int64_t grain = (batch + blocks - 1) / std::max<int64_t>(blocks, 1);
   AT_DISPATCH_FLOATING_TYPES(gx.scalar_type(), "gru_forward", [&] {
-    for (int64_t t = 0; t < steps; ++t) {
-      const auto gh = at::addmm(b_hh, h, w_hh_t).contiguous();  // (B, 3H)
-      const scalar_t* pgx = gx[t].data_ptr<scalar_t>();
+    const scalar_t* pgx = gx.data_ptr<scalar_t>();
+    scalar_t* ph = h.data_ptr<scalar_t>();
+    scalar_t* prz = rz.data_ptr<scalar_t>();
+    scalar_t* pn = n.data_ptr<scalar_t>();
+    scalar_t* pghn = gh_n.data_ptr<scalar_t>();
+    scalar_t* pprev = previous.data_ptr<scalar_t>();
+    scalar_t* pout = out.data_ptr<scalar_t>();
+    at::parallel_for(0, batch, grain, [&](int64_t begin, int64_t end) {
+      const at::NoGradGuard no_grad;  // grad mode is per thread: a worker thread starts with it on
+      const int64_t rows = end - begin;
+      const auto h_rows = h.narrow(0, begin, rows);  // (rows, H), updated in place step by step
+      auto gh = at::empty({rows, 3 * hidden}, gx.options());
       const scalar_t* pgh = gh.data_ptr<scalar_t>();
-      scalar_t* ph = h.data_ptr<scalar_t>();
-      scalar_t* prz = rz[t].data_ptr<scalar_t>();
-      scalar_t* pn = n[t].data_ptr<scalar_t>();
-      scalar_t* pghn = gh_n[t].data_ptr<scalar_t>();
-      scalar_t* pprev = previous[t].data_ptr<scalar_t>();
-      scalar_t* pout = out[t].data_ptr<scalar_t>();
-      const bool* pm = masked ? mask[t].data_ptr<bool>() : nullptr;
-      at::parallel_for(0, batch, 16, [&](int64_t begin, int64_t end) {
+      for (int64_t t = 0; t < steps; ++t) {
+        at::addmm_out(gh, b_hh, h_rows, w_hh_t);  // (rows, 3H)
         for (int64_t b = begin; b < end; ++b) {
-          forward_row(pgx + b * 3 * hidden, pgh + b * 3 * hidden, ph + b * hidden, prz + b * 2 * hidden,
-                      pn + b * hidden, pghn + b * hidden, pprev + b * hidden, pout + b * hidden, hidden,
-                      !masked || pm[b]);
+          const int64_t i = t * batch + b;  // (t, b)
+          forward_row(pgx + i * 3 * hidden, pgh + (b - begin) * 3 * hidden, ph + b * hidden, prz + i * 2 * hidden,
+                      pn + i * hidden, pghn + i * hidden, pprev + i * hidden, pout + i * hidden, hidden,
+                      !masked || pm[i]);
         }
-      });
-    }
+      }
+    });
   });
   return {out, h, rz, n, gh_n, previous};
 }
 
-// Returns d_gx (T, B, 3H), d_gh (T, B, 3H) and ∂L/∂h_0 (B, H).
+// Returns d_gx (T, B, 3H), d_gh (T, B, 3H) and dL/dh_0 (B, H); blocks as in the forward.
 std::vector<at::Tensor> gru_backward(const at::Tensor& d_out, const at::Tensor& d_last, const at::Tensor& w_hh,
                                      const at::Tensor& rz, const at::Tensor& n, const at::Tensor& gh_n,
-                                     const at::Tensor& previous, const at::Tensor& mask) {
+                                     const at::Tensor& previous, const at::Tensor& mask, int64_t blocks) {
   const int64_t steps = n.size(0), batch = n.size(1), hidden = n.size(2);
   auto d_gx = at::empty({steps, batch, 3 * hidden}, n.options());
   auto d_gh = at::empty({steps, batch, 3 * hidden}, n.options());
-  auto direct = at::empty({batch, hidden}, n.options());
   auto dh = d_last.contiguous().clone();
   const auto d_out_c = d_out.contiguous();
   const bool masked = mask.numel() > 0;
+  const bool* pm = masked ? mask.data_ptr<bool>() : nullptr;  // (T, B)
+  const int64_t grain = (batch + blocks - 1) / std::max<int64_t>(blocks, 1);
   AT_DISPATCH_FLOATING_TYPES(n.scalar_type(), "gru_backward", [&] {
-    for (int64_t t = steps - 1; t >= 0; --t) {
-      const scalar_t* pdo = d_out_c[t].data_ptr<scalar_t>();
-      const scalar_t* pdh = dh.data_ptr<scalar_t>();
-      const scalar_t* prz = rz[t].data_ptr<scalar_t>();
-      const scalar_t* pn = n[t].data_ptr<scalar_t>();
-      const scalar_t* pghn = gh_n[t].data_ptr<scalar_t>();
-      const scalar_t* pprev = previous[t].data_ptr<scalar_t>();
-      scalar_t* pgx = d_gx[t].data_ptr<scalar_t>();
-      scalar_t* pgh = d_gh[t].data_ptr<scalar_t>();
+    const scalar_t* pdo = d_out_c.data_ptr<scalar_t>();
+    scalar_t* pdh = dh.data_ptr<scalar_t>();
+    const scalar_t* prz = rz.data_ptr<scalar_t>();
+    const scalar_t* pn = n.data_ptr<scalar_t>();
+    const scalar_t* pghn = gh_n.data_ptr<scalar_t>();
+    const scalar_t* pprev = previous.data_ptr<scalar_t>();
+    scalar_t* pgx = d_gx.data_ptr<scalar_t>();
+    scalar_t* pgh = d_gh.data_ptr<scalar_t>();
+    at::parallel_for(0, batch, grain, [&](int64_t begin, int64_t end) {
+      const at::NoGradGuard no_grad;
+      const int64_t rows = end - begin;
+      auto dh_rows = dh.narrow(0, begin, rows);  // (rows, H): dL/dh_t, then dL/dh_{t-1}
+      auto direct = at::empty({rows, hidden}, n.options());  // the part of dL/dh_{t-1} that skips W_hh
       scalar_t* pdirect = direct.data_ptr<scalar_t>();
-      const bool* pm = masked ? mask[t].data_ptr<bool>() : nullptr;
-      at::parallel_for(0, batch, 16, [&](int64_t begin, int64_t end) {
+      for (int64_t t = steps - 1; t >= 0; --t) {
         for (int64_t b = begin; b < end; ++b) {
-          backward_row(pdo + b * hidden, pdh + b * hidden, prz + b * 2 * hidden, pn + b * hidden,
-                       pghn + b * hidden, pprev + b * hidden, pgx + b * 3 * hidden, pgh + b * 3 * hidden,
-                       pdirect + b * hidden, hidden, !masked || pm[b]);
+          const int64_t i = t * batch + b;
+          backward_row(pdo + i * hidden, pdh + b * hidden, prz + i * 2 * hidden, pn + i * hidden,
+                       pghn + i * hidden, pprev + i * hidden, pgx + i * 3 * hidden, pgh + i * 3 * hidden,
+                       pdirect + (b - begin) * hidden, hidden, !masked || pm[i]);
         }
-      });
-      dh = at::addmm(direct, d_gh[t], w_hh);  // (B, H): ∂L/∂h_{t-1}
-    }
+        at::addmm_out(dh_rows, direct, d_gh.select(0, t).narrow(0, begin, rows), w_hh);  // (rows, H)
+      }
+    });
   });
   return {d_gx, d_gh, dh};
 }

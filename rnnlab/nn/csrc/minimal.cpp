@@ -11,12 +11,27 @@
 
 namespace {
 
+// Clamped: under -ffast-math an exp that overflows to inf turns the division into NaN (not 0); past |a| = 80 the
+// result is 0 or 1 to float precision anyway.
 template <typename T>
 inline T sigmoid(T a) {
-  return T(1) / (T(1) + std::exp(-a));
+  return T(1) / (T(1) + std::exp(-std::min(std::max(a, T(-80)), T(80))));
 }
 
 // g(a) = a + 1/2 for a >= 0, sigmoid(a) below, and its derivative
+// log(1 + e^x) without overflow
+template <typename T>
+inline T softplus(T x) {
+  return std::max(x, T(0)) + std::log(T(1) + std::exp(-std::abs(x)));
+}
+
+// The MinLSTM's normalised forget gate s_f / (s_f + s_i), as sigmoid(log s_f - log s_i) so that it stays defined
+// when both gates are closed (s_f and s_i both underflow to 0 far below a = -80).
+template <typename T>
+inline T normalised_forget(T a_f, T a_i) {
+  return sigmoid(softplus(-a_i) - softplus(-a_f));
+}
+
 template <typename T>
 inline T positive(T a) {
   return a >= T(0) ? a + T(0.5) : sigmoid(a);
@@ -29,7 +44,7 @@ inline T positive_grad(T a) {
 }
 
 // One sequence's step over its H units: h = keep * h + (1 - keep) * g(a_n), with
-// keep = 1 - sigmoid(a_z) (MinGRU, GATES = 2) or s_f / (s_f + s_i) (MinLSTM, GATES = 3). Restrict-qualified rows and
+// keep = 1 - sigmoid(a_z) (MinGRU, GATES = 2) or s_f / (s_f + s_i) (MinLSTM, GATES = 3, computed stably). Restrict-qualified rows and
 // no branches in the unit loop, so that the compiler vectorises it (exp through libmvec).
 template <int GATES, typename T>
 void forward_row(const T* __restrict__ row, T* __restrict__ h, T* __restrict__ out, int64_t hidden) {
@@ -40,8 +55,7 @@ void forward_row(const T* __restrict__ row, T* __restrict__ h, T* __restrict__ o
     if constexpr (GATES == 2) {
       keep = T(1) - sigmoid(row[j]);
     } else {
-      const T sf = sigmoid(row[j]), si = sigmoid(row[hidden + j]);
-      keep = sf / (sf + si);
+      keep = normalised_forget(row[j], row[hidden + j]);
     }
     h[j] = keep * h[j] + (T(1) - keep) * positive(candidate[j]);
     out[j] = h[j];
@@ -67,12 +81,10 @@ void backward_row(const T* __restrict__ row, const T* __restrict__ grad, const T
       keep = T(1) - z;
       d_row[j] = -d_keep * z * (T(1) - z);  // keep = 1 - z
     } else {
-      const T sf = sigmoid(row[j]), si = sigmoid(row[hidden + j]);
-      const T total = sf + si;
-      keep = sf / total;
-      const T scale = d_keep / (total * total);
-      d_row[j] = scale * si * sf * (T(1) - sf);  // d keep / d s_f = s_i / total^2
-      d_row[hidden + j] = -scale * sf * si * (T(1) - si);  // d keep / d s_i = -s_f / total^2
+      keep = normalised_forget(row[j], row[hidden + j]);  // sigmoid(softplus(-a_i) - softplus(-a_f))
+      const T scale = d_keep * keep * (T(1) - keep);
+      d_row[j] = scale * sigmoid(-row[j]);  // d softplus(-a)/da = -sigmoid(-a)
+      d_row[hidden + j] = -scale * sigmoid(-row[hidden + j]);
     }
     d_candidate[j] = g * (T(1) - keep) * positive_grad(a_n);
     carry[j] = keep * g;
