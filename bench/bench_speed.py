@@ -8,8 +8,9 @@ a busy machine.
    of 3: as a user runs it (rnnlab sets glibc's thresholds itself), with the Makefile's old ``GLIBC_TUNABLES``, and
    bare (``RNNLAB_ALLOCATOR=off``); then a training step of ``torch.nn.LSTM`` in a plain process against the same step
    in a process where ``rnnlab.tune_allocator()`` ran.
-2. gru: one training step (forward, backward, Adam) of rnnlab's GRU against ``torch.nn.GRU`` and ``torch.nn.LSTM`` on
-   the same input, interleaved rounds, median; the two sizes of the issue, then a sweep of batch and length.
+2. gru: one training step (forward, backward, Adam) of rnnlab's GRU (and of the same with the batch in one block,
+   its matrix products multi-threaded) against ``torch.nn.GRU`` and ``torch.nn.LSTM`` on the same input,
+   interleaved rounds, median; the two sizes of the issue, then a sweep of batch and length.
 3. minimal: one training step of MinGRU and MinLSTM (the sequential scan, gates fused in C++, and the paper's
    log-space parallel scan) against ``torch.nn.GRU`` and rnnlab's GRU at T = 100, 1,000 and 4,000, interleaved rounds.
 4. threads: a text classifier's training step (batch 64 × 200 tokens, BiLSTM 64) idle, then while another process
@@ -109,15 +110,23 @@ def training_step(layer, optimizer, x) -> float:
     return time.perf_counter() - start
 
 
-def interleaved(candidates: dict, x, rounds: int, warm: int = 2) -> dict[str, float]:
-    """Median milliseconds per training step of each layer, the layers taking turns round after round."""
+def interleaved(candidates: dict, x, rounds: int, warm: int = 2, environments: dict | None = None) -> dict[str, float]:
+    """Median milliseconds per training step of each layer, the layers taking turns round after round;
+    ``environments``: variables set while a candidate runs (``{name: {"RNNLAB_GRU_BLOCKS": "1"}}``)."""
     import torch
 
     optimizers = {k: torch.optim.Adam(v.parameters(), lr=1e-3) for k, v in candidates.items()}
     samples = {k: [] for k in candidates}
     for index in range(rounds + warm):
         for name, layer in candidates.items():
+            saved = {key: os.environ.get(key) for key in (environments or {}).get(name, {})}
+            os.environ.update((environments or {}).get(name, {}))
             seconds = training_step(layer, optimizers[name], x)
+            for key, value in saved.items():  # put back what was there
+                if value is None:
+                    del os.environ[key]
+                else:
+                    os.environ[key] = value
             if index >= warm:
                 samples[name].append(seconds)
     return {k: statistics.median(v) * 1000 for k, v in samples.items()}
@@ -137,15 +146,19 @@ def gru(rounds: int = 15) -> None:
         reference = torch.nn.GRU(features, hidden, num_layers=layers)
         ours = rnnlab.GRU(features, hidden, num_layers=layers)
         ours.load_state_dict(reference.state_dict())
-        candidates = {"torch.nn.GRU": reference, "rnnlab GRU": ours,
+        one_block = rnnlab.GRU(features, hidden, num_layers=layers)
+        one_block.load_state_dict(reference.state_dict())
+        candidates = {"torch.nn.GRU": reference, "rnnlab GRU": ours, "rnnlab GRU, 1 block": one_block,
                       "torch.nn.LSTM": torch.nn.LSTM(features, hidden, num_layers=layers)}  # fmt: skip
-        return interleaved(candidates, torch.randn(steps, batch, features), rounds)
+        environments = {"rnnlab GRU, 1 block": {"RNNLAB_GRU_BLOCKS": "1"}}
+        return interleaved(candidates, torch.randn(steps, batch, features), rounds, environments=environments)
 
-    print(f"{'size':<28}{'torch.nn.GRU':>14}{'rnnlab GRU':>12}{'speed-up':>10}{'torch.nn.LSTM':>15}")
+    print(f"{'size':<28}{'torch.nn.GRU':>14}{'rnnlab GRU':>12}{'speed-up':>10}{'1 block':>10}{'torch.nn.LSTM':>15}")
     for label, size in (("B64 T100 I32 H128", (64, 100, 32, 128, 1)), ("B64 T100 I64 H256 x2", (64, 100, 64, 256, 2))):
         ms = compare(*size, rounds)
         print(f"{label:<28}{ms['torch.nn.GRU']:>12.1f}ms{ms['rnnlab GRU']:>10.1f}ms"
-              f"{ms['torch.nn.GRU'] / ms['rnnlab GRU']:>9.2f}x{ms['torch.nn.LSTM']:>13.1f}ms")  # fmt: skip
+              f"{ms['torch.nn.GRU'] / ms['rnnlab GRU']:>9.2f}x{ms['rnnlab GRU, 1 block']:>8.1f}ms"
+              f"{ms['torch.nn.LSTM']:>13.1f}ms")  # fmt: skip
     print("\nsweep (I32 H128, 1 layer): torch.nn.GRU / rnnlab GRU")
     lengths = (10, 100, 1000)
     print(f"{'batch':<8}" + "".join(f"{'T=' + str(t):>10}" for t in lengths))
