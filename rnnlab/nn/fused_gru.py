@@ -35,9 +35,6 @@ from torch import Tensor
 
 from rnnlab.nn import extensions
 
-# T·B above which torch's own GRU is faster (bench/bench_speed.py: 1.06-1.10x at B256 up to T100, 0.89x at B256 T1000)
-LARGEST = 65_536
-
 
 def extension():
     """The C++ step loop (``csrc/gru.cpp``, see :mod:`rnnlab.nn.extensions`), or None: the Python loop below does the
