@@ -30,6 +30,8 @@ sequence; the blocks meet only once, at the end.
 
 from __future__ import annotations
 
+import os
+
 import torch
 from torch import Tensor
 
@@ -45,8 +47,6 @@ def extension():
 def blocks(batch: int) -> int:
     """Blocks of sequences the C++ loop walks through time side by side, one per thread (``RNNLAB_GRU_BLOCKS``
     overrides)."""
-    import os
-
     wanted = int(os.environ.get("RNNLAB_GRU_BLOCKS", "0")) or torch.get_num_threads()
     return max(1, min(wanted, batch))
 
