@@ -53,17 +53,6 @@ class MinLSTMGates(NamedTuple):
     n: Tensor  # candidate    g(W_in x + b_in), positive
 
 
-GATE_COUNT = {"rnn_tanh": 1, "rnn_relu": 1, "lstm": 4, "gru": 3, "mingru": 2, "minlstm": 3}  # rows of W_ih per unit
-GATE_NAMES = {
-    "rnn_tanh": (),
-    "rnn_relu": (),
-    "lstm": LSTMGates._fields,
-    "gru": GRUGates._fields,
-    "mingru": MinGRUGates._fields,
-    "minlstm": MinLSTMGates._fields,
-}
-
-
 def input_projection(x: Tensor, w_ih: Tensor, b_ih: Tensor | None) -> Tensor:
     """``x W_ih^T + b_ih`` for one step ``(B, I)`` or for all steps at once ``(T, B, I)`` → ``(..., G*H)``."""
     return F.linear(x, w_ih, b_ih)

@@ -161,11 +161,41 @@ class _RecurrentLayer(nn.Module):
         return result[0], tuple(result[1:])
 
     def _hand_fused(self, like: Tensor) -> bool:
-        """Whether rnnlab's hand-fused kernel runs this layer (only the GRU has one, on a CPU, with impl 'auto' or
-        'fused')."""
+        """Whether rnnlab's own kernel (:meth:`_direction_pass`) runs this layer: the GRU's on a CPU with impl 'auto'
+        or 'fused', the minimal cells' scans always; the RNN and the LSTM have none."""
         return False
 
     def _run_hand_fused(self, x: Tensor, hx: State, lengths: Tensor | None, *, batch_first: bool):
+        """Every layer and direction through :meth:`_direction_pass` (a subclass's own kernel), dropout between the
+        layers; a backward direction reads each sequence reversed within its length."""
+        x_tm = x.transpose(0, 1) if batch_first else x  # (T, B, I)
+        mask = None
+        if lengths is not None:
+            lengths = lengths.to(x.device)
+            steps = torch.arange(x_tm.shape[0], device=x.device)
+            mask = (steps[:, None] < lengths[None, :]).unsqueeze(-1)  # (T, B, 1)
+        directions = self.num_directions
+        layer_input, finals = x_tm, []
+        weights = self.weights()
+        for layer in range(self.num_layers):
+            outputs = []
+            for direction in range(directions):
+                index = layer * directions + direction
+                source = _reverse(layer_input, lengths) if direction == 1 else layer_input
+                out, final = self._direction_pass(source, hx[0][index], weights[index], mask, lengths)
+                outputs.append(_reverse(out, lengths) if direction == 1 else out)
+                finals.append(final)
+            layer_input = torch.cat(outputs, dim=-1) if directions == 2 else outputs[0]  # (T, B, D*H)
+            if self.dropout and self.training and layer < self.num_layers - 1:
+                layer_input = torch.nn.functional.dropout(layer_input, self.dropout, training=True)
+        output = layer_input.transpose(0, 1) if batch_first else layer_input
+        return output, (torch.stack(finals),)
+
+    def _direction_pass(self, x: Tensor, h0: Tensor, weights: tuple, mask: Tensor | None,
+                        lengths: Tensor | None) -> tuple[Tensor, Tensor]:  # fmt: skip
+        """One direction of one layer by the subclass's kernel: ``x`` ``(T, B, I)`` time-major (already reversed for
+        a backward direction), ``h0`` ``(B, H)``, ``weights`` ``(w_ih, w_hh, b_ih, b_hh)``, ``mask`` ``(T, B, 1)``
+        → outputs ``(T, B, H)`` (zero past each length) and each sequence's final state ``(B, H)``."""
         raise NotImplementedError
 
     def _run_loop(
@@ -317,7 +347,8 @@ def _reverse(x: Tensor, lengths: Tensor | None) -> Tensor:
     """Each sequence of ``x`` ``(T, B, F)`` reversed within its length (the padding stays where it is)."""
     if lengths is None:
         return x.flip(0)
-    steps = torch.arange(x.shape[0])[:, None]  # (T, 1)
+    lengths = lengths.to(x.device)
+    steps = torch.arange(x.shape[0], device=x.device)[:, None]  # (T, 1)
     index = torch.where(steps < lengths[None, :], lengths[None, :] - 1 - steps, steps)  # (T, B)
     return x.gather(0, index.unsqueeze(-1).expand_as(x))
 
@@ -404,33 +435,8 @@ class GRU(_RecurrentLayer):
 
         return self.impl in ("auto", "fused") and like.device.type == "cpu" and extension() is not None
 
-    def _run_hand_fused(self, x: Tensor, hx: State, lengths: Tensor | None, *, batch_first: bool):
-        """Every layer and direction through :func:`rnnlab.nn.fused_gru.gru_direction`; a backward direction reads
-        each sequence reversed within its length."""
+    def _direction_pass(self, x, h0, weights, mask, lengths):
+        """:func:`rnnlab.nn.fused_gru.gru_direction`, the hand-fused GRU."""
         from rnnlab.nn.fused_gru import gru_direction
 
-        x_tm = x.transpose(0, 1) if batch_first else x  # (T, B, I)
-        steps = x_tm.shape[0]
-        mask = None
-        if lengths is not None:
-            mask = (torch.arange(steps)[:, None] < lengths[None, :]).unsqueeze(-1)  # (T, B, 1)
-        directions = 2 if self.bidirectional else 1
-        layer_input, finals = x_tm, []
-        weights = self.weights()
-        for layer in range(self.num_layers):
-            outputs = []
-            for direction in range(directions):
-                w_ih, w_hh, b_ih, b_hh = weights[layer * directions + direction]
-                h0 = hx[0][layer * directions + direction]
-                if direction == 1:
-                    out, last = gru_direction(_reverse(layer_input, lengths), h0, w_ih, w_hh, b_ih, b_hh, mask)
-                    out = _reverse(out, lengths)
-                else:
-                    out, last = gru_direction(layer_input, h0, w_ih, w_hh, b_ih, b_hh, mask)
-                outputs.append(out)
-                finals.append(last)
-            layer_input = torch.cat(outputs, dim=-1) if directions == 2 else outputs[0]  # (T, B, D*H)
-            if self.dropout and self.training and layer < self.num_layers - 1:
-                layer_input = torch.nn.functional.dropout(layer_input, self.dropout, training=True)
-        output = layer_input.transpose(0, 1) if batch_first else layer_input
-        return output, (torch.stack(finals),)
+        return gru_direction(x, h0, *weights, mask)

@@ -38,8 +38,7 @@ from torch import Tensor
 
 from rnnlab.nn import checks, fused_minimal
 from rnnlab.nn import functional as rf
-from rnnlab.nn.layers import _RecurrentLayer, _reverse
-from rnnlab.nn.loop import State
+from rnnlab.nn.layers import _RecurrentLayer
 from rnnlab.nn.scan import linear_scan, log_scan
 
 SCANS = ("auto", "linear", "log")
@@ -76,48 +75,26 @@ class _MinimalLayer(_RecurrentLayer):
     def _fused_kernel(self):
         raise RuntimeError(f"{type(self).__name__} runs its own scan; it has no torch kernel")
 
-    def _direction(self, x_proj: Tensor, h0: Tensor, mask: Tensor | None, last: Tensor | None) -> tuple[Tensor, Tensor]:
-        """One direction of one layer: ``x_proj`` ``(T, B, G*H)`` → outputs ``(T, B, H)`` (zero past each length)
-        and the state at each sequence's last step ``(B, H)``."""
-        scan = self.scan if self.scan != "auto" else "linear" if x_proj.device.type == "cpu" else "log"
-        if scan == "linear" and x_proj.device.type == "cpu" and fused_minimal.extension() is not None:
+    def _direction_pass(self, x, h0, weights, mask, lengths):
+        """The input projection of all steps, then a scan: ``scan="linear"`` on a CPU in C++ when it is built (else
+        torch operations and a Python loop), ``"log"`` the parallel scan in log space."""
+        w_ih, _, b_ih, _ = weights
+        x_proj = rf.input_projection(x, w_ih, b_ih)  # (T, B, G*H)
+        scan = self.scan if self.scan != "auto" else "linear" if x.device.type == "cpu" else "log"
+        if scan == "linear" and x.device.type == "cpu" and fused_minimal.extension() is not None:
             states = fused_minimal.minimal_direction(x_proj, h0, mask, self.gate_count)  # (T, B, H), C++
             return (states, states[-1]) if mask is None else (states * mask, states[-1])
         if scan == "linear":  # the same arithmetic in torch operations and a Python loop over time
             a, b = self._coefficients(x_proj)  # (T, B, H) each
             if mask is not None:  # past a sequence's end: a = 1, b = 0 carries the state unchanged
                 a, b = torch.where(mask, a, 1.0), b * mask
-            out = linear_scan(a, b, h0)  # (T, B, H)
+            out = linear_scan(a, b, h0)  # (T, B, H): carried, so the last step holds each final state
             return (out, out[-1]) if mask is None else (out * mask, out[-1])
         out = log_scan(*self._log_coefficients(x_proj), h0)  # (T, B, H); causal: the padding changes no valid step
-        return (out, out[-1]) if mask is None else (out * mask, out.gather(0, last)[0])
-
-    def _run_hand_fused(self, x: Tensor, hx: State, lengths: Tensor | None, *, batch_first: bool):
-        """Every layer and direction by a scan; a backward direction reads each sequence reversed within its length."""
-        x_tm = x.transpose(0, 1) if batch_first else x  # (T, B, I)
-        steps, batch = x_tm.shape[:2]
-        mask = last = None
-        if lengths is not None:
-            lengths = lengths.to(x.device)
-            mask = (torch.arange(steps, device=x.device)[:, None] < lengths[None, :]).unsqueeze(-1)  # (T, B, 1)
-            last = (lengths - 1).view(1, batch, 1).expand(1, batch, self.hidden_size)  # (1, B, H)
-        directions = self.num_directions
-        layer_input, finals = x_tm, []
-        weights = self.weights()
-        for layer in range(self.num_layers):
-            outputs = []
-            for direction in range(directions):
-                index = layer * directions + direction
-                w_ih, _, b_ih, _ = weights[index]
-                source = _reverse(layer_input, lengths) if direction == 1 else layer_input
-                out, final = self._direction(rf.input_projection(source, w_ih, b_ih), hx[0][index], mask, last)
-                outputs.append(_reverse(out, lengths) if direction == 1 else out)
-                finals.append(final)
-            layer_input = torch.cat(outputs, dim=-1) if directions == 2 else outputs[0]  # (T, B, D*H)
-            if self.dropout and self.training and layer < self.num_layers - 1:
-                layer_input = F.dropout(layer_input, self.dropout, training=True)
-        output = layer_input.transpose(0, 1) if batch_first else layer_input
-        return output, (torch.stack(finals),)
+        if mask is None:
+            return out, out[-1]
+        last = (lengths - 1).view(1, -1, 1).expand(1, -1, self.hidden_size)  # (1, B, H)
+        return out * mask, out.gather(0, last)[0]
 
 
 class MinGRU(_MinimalLayer):

@@ -219,19 +219,10 @@ def _refuse_free_length_minimal(folder: Path, task: str) -> None:
     from rnnlab.checkpoint import load_checkpoint
 
     _, metadata = load_checkpoint(folder / "best.safetensors")
-    cell = _find_cell(metadata.get("model", {}))
+    cell = metadata.get("model", {}).get("cell")
     if cell in ("mingru", "minlstm"):
         raise RnnlabError(f"{folder} is a {task} model over {cell} layers, whose scan has no ONNX or TorchScript form "
                           "for inputs of any length; export takes lstm, gru and rnn models for this task")  # fmt: skip
-
-
-def _find_cell(config: Any) -> str | None:
-    """The value of the first ``cell`` key in a nested configuration."""
-    if isinstance(config, dict):
-        if isinstance(config.get("cell"), str):
-            return config["cell"]
-        return next((c for c in map(_find_cell, config.values()) if c is not None), None)
-    return None
 
 
 def _plain(value: Any) -> Any:
