@@ -2,8 +2,10 @@
 # # Spoken words: a recurrent network over log-mel frames, trained on synthetic voices, tested on a human speaker
 #
 # Audio becomes 100 frames a second of 40 log-mel energies; a bidirectional GRU reads them and names the word. The
-# training voices are espeak-ng's (accents, variants, speeds and pitches); the test is a real speaker recorded at
-# 8 kHz (Asterisk's prompts), never heard in training. Needs `apt-get install espeak-ng asterisk-core-sounds-en-wav`.
+# training voices are synthetic: flite's (made from recordings of people) and espeak-ng's (accents, variants), at
+# random speeds and pitches; the test is a real speaker recorded at 8 kHz (Asterisk's prompts), never heard in
+# training. Needs `apt-get install espeak-ng flite asterisk-core-sounds-en-wav` (without flite, espeak-ng's voices
+# alone, and a real voice is recognised much less well).
 
 # %%
 import sys

@@ -84,6 +84,24 @@ def test_stretch_is_the_identity_at_factor_one_and_scales_time():
     assert stretch(frames, 1.2, 1.0).shape == (60, 40)
 
 
+@pytest.mark.parametrize("cell", ["gru", "lstm"])
+def test_the_recogniser_reads_each_clip_to_its_own_end_whatever_the_padding(cell):
+    import torch
+
+    from rnnlab.models.speech import SpeechConfig, WordNet, pad
+
+    torch.manual_seed(0)
+    net = WordNet(5, SpeechConfig(cell=cell, hidden_size=8)).eval()
+    rng = np.random.default_rng(0)
+    short, long = rng.standard_normal((7, 40)), rng.standard_normal((19, 40))
+    with torch.no_grad():
+        alone = net(*pad([short]))
+        batched = net(*pad([short, long]))  # the short clip padded with 12 zero frames
+        flipped = net(*pad([short[::-1].copy()]))
+    torch.testing.assert_close(batched[0], alone[0], atol=1e-5, rtol=1e-5)
+    assert not torch.allclose(flipped, alone, atol=1e-3)  # the order of the frames matters (not only mean and max)
+
+
 def test_dtw_matches_a_slower_copy_of_the_same_word():
     rng = np.random.default_rng(1)
     words = {kind: log_mel(_tone(kind, rng)) for kind in ("up", "down", "mix")}
@@ -155,5 +173,38 @@ def test_builtin_voices_are_seeded_and_disjoint(tmp_path, monkeypatch):
     train_voices = {v for v in speech._voices("train")}
     assert not train_voices & set(speech._voices("test")) and not train_voices & set(speech._voices("validation"))
     assert {a for a, _ in speech._voices("test")}.isdisjoint(speech.TRAIN_ACCENTS)
+    assert sorted(v for _, v in train_voices) == sorted(speech.TRAIN_VARIANTS * 2)  # each variant in two accents
+    assert {a for a, _ in train_voices} == set(speech.TRAIN_ACCENTS)
     samples = read_wav(first.paths[0])
     assert len(samples) > RATE // 4 and np.abs(samples).max() > 0.05
+
+
+def test_flite_voices_train_and_validate_but_never_test(tmp_path, monkeypatch):
+    from rnnlab.data import speech
+
+    if not (speech.have_espeak() and speech.have_flite()):
+        pytest.skip("espeak-ng or flite is not installed (apt-get install espeak-ng flite)")
+    monkeypatch.setenv("RNNLAB_CACHE", str(tmp_path))
+    monkeypatch.setattr(speech, "FLITE_DRAWS", {"train": 3, "validation": 2})
+    monkeypatch.setattr(speech, "_voices", lambda part: [])  # flite's clips alone
+    parts = {part: speech.synthetic(part, words=("seven", "zulu"), log=lambda *_: None) for part in ("train",
+             "validation", "test")}  # fmt: skip
+    assert len(parts["train"]) == len(speech.flite_voices()) * 2 * 3 and len(parts["test"]) == 0
+    assert {v.split("+")[1] for v in parts["validation"].voices} == set(speech.flite_voices())
+    assert not set(parts["train"].paths) & set(parts["validation"].paths)  # other draws of the same voices
+    assert len(set(parts["train"].paths)) == len(parts["train"])  # no draw twice
+    again = speech.synthetic("train", words=("seven", "zulu"), log=lambda *_: None)
+    assert again.paths == parts["train"].paths  # seeded
+    slow = [p for p in parts["train"].paths if p.parent.name == "slt"]
+    durations = {float(p.stem.split("-d")[1].split("-f")[0]): len(read_wav(p)) for p in slow if "seven" in p.stem}
+    shortest, longest = min(durations), max(durations)
+    assert durations[longest] > durations[shortest]  # the duration stretch reaches flite
+    assert all(np.abs(read_wav(p)).max() > 0.05 for p in parts["validation"].paths)
+
+
+def test_a_failing_synthesiser_is_a_one_line_error(tmp_path):
+    from rnnlab.data import speech
+
+    with pytest.raises(RnnlabError, match="false failed for"):
+        speech._speak(["false", "-v", "voice", speech.OUT], tmp_path / "clip.wav")
+    assert not list(tmp_path.iterdir())  # nothing half-written

@@ -3,19 +3,27 @@
 Built-in (``rnnlab speech train`` with no ``--data``), a vocabulary of 36 words: the ten digits and the 26 words of
 the NATO alphabet.
 
-- *Synthetic voices* from Debian's ``espeak-ng``: 8 English accents × voice variants × random speed and pitch
-  (seeded). Accents and variants are split so that the test voices are never heard in training: training uses six
-  accents with 24 variants, validation the same accents with two other variants, the synthetic test the two
-  remaining accents (``en-029``, ``en-gb-x-gbcwmd``) with three further variants. The clips are cached as WAV files
-  under ``~/.cache/rnnlab/speech`` (``RNNLAB_CACHE`` moves it): the same seed gives the same clips.
+- *Synthetic voices* from two Debian synthesisers, at random speed and pitch (seeded).
+  ``flite`` (CMU's small synthesiser), most of the training clips: its voices are made from recordings of people
+  (``kal``, ``kal16``: one man's diphones joined; ``awb``, ``rms``, ``slt``: statistical models of three CMU ARCTIC
+  speakers), far nearer a human voice than espeak-ng's; 24 draws of duration and mean pitch per voice and word for
+  training, two others for validation.
+  ``espeak-ng`` (formant synthesis), for variety: 8 English accents × voice variants, split so that the test voices
+  are never heard in training: training deals 24 variants out among six accents (48 voices, each variant in two
+  accents), validation the same accents with two other variants, the synthetic test the two remaining accents
+  (``en-029``, ``en-gb-x-gbcwmd``) with three further variants.
+  Without flite the training voices are espeak-ng's alone, and a real voice is recognised much less well.
+  The clips are cached as WAV files under ``~/.cache/rnnlab/speech`` (``RNNLAB_CACHE`` moves it): the same seed
+  gives the same clips.
 - *Real human speech* for the headline test: Debian's ``asterisk-core-sounds-en-wav`` (CC-BY-SA 3.0), 8 kHz
   recordings of one human speaker: ``digits/0.wav`` … ``9.wav`` and ``phonetic/a_p.wav`` … ``z_p.wav``.
 
-Get both with ``apt-get install espeak-ng asterisk-core-sounds-en-wav`` (Debian, Ubuntu).
+Get them with ``apt-get install espeak-ng flite asterisk-core-sounds-en-wav`` (Debian, Ubuntu).
 """
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import os
 import shutil
@@ -41,6 +49,9 @@ TRAIN_VARIANTS = ("m1", "m2", "m3", "m6", "m8", "f1", "f2", "f3", "klatt", "klat
                   "edward")  # fmt: skip
 VALIDATION_VARIANTS = ("m4", "f4")
 TEST_VARIANTS = ("m5", "f5", "m7")
+FLITE_VOICES = {"kal": (80, 150), "kal16": (80, 150), "awb": (80, 150), "rms": (80, 150), "slt": (140, 260)}  # f0 Hz
+FLITE_DRAWS = {"train": 24, "validation": 2}  # (duration, mean pitch) draws per voice and word; none in the test
+OUT = object()  # where a synthesiser's command takes the path of the WAV file it writes
 ASTERISK = Path("/usr/share/asterisk/sounds/en")
 
 
@@ -65,55 +76,104 @@ def have_espeak() -> bool:
     return shutil.which("espeak-ng") is not None
 
 
+def have_flite() -> bool:
+    return shutil.which("flite") is not None
+
+
+@functools.cache
+def flite_voices() -> tuple[str, ...]:
+    """The voices of :data:`FLITE_VOICES` this flite has (it speaks an unknown voice with its default one, silently)."""
+    result = subprocess.run(["flite", "-lv"], capture_output=True, text=True, timeout=60)
+    listed = set(result.stdout.split(":", 1)[-1].split())
+    return tuple(v for v in FLITE_VOICES if v in listed)
+
+
 def have_asterisk() -> bool:
     return (ASTERISK / "digits" / "0.wav").is_file() and (ASTERISK / "phonetic" / "a_p.wav").is_file()
 
 
 def _voices(part: str) -> list[tuple[str, str]]:
-    accents, variants = {"train": (TRAIN_ACCENTS, TRAIN_VARIANTS), "validation": (TRAIN_ACCENTS, VALIDATION_VARIANTS),
-                         "test": (TEST_ACCENTS, TEST_VARIANTS)}[part]  # fmt: skip
-    return [(a, v) for a in accents for v in variants]
+    """The espeak-ng (accent, variant) pairs of ``part``. Training gives each of its six accents eight of the 24
+    variants, each accent's eight overlapping the next's by four: every variant is heard in two accents, 48 voices
+    (espeak-ng is there for variety; flite's voices, nearer a person's, make up most of the training clips)."""
+    if part == "train":
+        dealt = TRAIN_VARIANTS * 2
+        return [(a, v) for k, a in enumerate(TRAIN_ACCENTS) for v in dealt[4 * k : 4 * k + 8]]
+    variants = VALIDATION_VARIANTS if part == "validation" else TEST_VARIANTS
+    return [(a, v) for a in (TRAIN_ACCENTS if part == "validation" else TEST_ACCENTS) for v in variants]
 
 
 def synthetic(part: str, *, draws: int | None = None, seed: int = 0, words: tuple[str, ...] = WORDS,
               log=print) -> Clips:  # fmt: skip
-    """The synthetic clips of ``part`` (train, validation, test), made with espeak-ng on first use and cached.
-    ``draws``: random (speed, pitch) settings per voice and word (default 1 for training and validation, 2 for the
-    test)."""
+    """The synthetic clips of ``part`` (train, validation, test), made with espeak-ng (and flite, when installed, for
+    training and validation) on first use and cached. ``draws``: random (speed, pitch) settings per espeak-ng voice
+    and word (default 1 for training and validation, 2 for the test)."""
     if not have_espeak():
         raise RnnlabError("the built-in speech set is synthesised with espeak-ng: apt-get install espeak-ng")
     draws = draws or {"train": 1, "validation": 1, "test": 2}[part]
     rng = np.random.default_rng([seed, ("train", "validation", "test").index(part)])
-    jobs = []
+    folder = cache_folder()
+    jobs = []  # (synthesiser command, word, path, voice)
     for accent, variant in _voices(part):
         for word in words:
             for _ in range(draws):
                 speed, pitch = int(rng.integers(80, 170)), int(rng.integers(20, 80))
-                jobs.append((accent, variant, word, speed, pitch))
-    folder = cache_folder()
-    paths = [folder / a / v / f"{w}-s{s}-p{p}.wav" for a, v, w, s, p in jobs]
-    missing = [(job, path) for job, path in zip(jobs, paths) if not path.exists()]
+                command = ["espeak-ng", "-v", f"{accent}+{variant}", "-s", str(speed), "-p", str(pitch), "-w", OUT,
+                           SPOKEN.get(word, word)]  # fmt: skip
+                path = folder / accent / variant / f"{word}-s{speed}-p{pitch}.wav"
+                jobs.append((command, word, path, f"{accent}+{variant}"))
+    if part in FLITE_DRAWS and have_flite():
+        for voice, word, stretch, f0 in _flite_draws(part, seed, words):
+            command = ["flite", "-voice", voice, "--setf", f"duration_stretch={stretch}", "--setf",
+                       f"int_f0_target_mean={f0}", "-t", SPOKEN.get(word, word), "-o", OUT]  # fmt: skip
+            path = folder / "flite" / voice / f"{word}-d{stretch}-f{f0}.wav"
+            jobs.append((command, word, path, f"flite+{voice}"))
+        if len(flite_voices()) < len(FLITE_VOICES):
+            log(f"flite lacks the voice(s) {', '.join(sorted(set(FLITE_VOICES) - set(flite_voices())))}: not used")
+    elif part in FLITE_DRAWS:
+        log("flite is not installed (apt-get install flite): training on espeak-ng's voices alone")
+    # an espeak-ng draw may come twice (the same speed and pitch): it is made once
+    missing = list({path: (command, path) for command, _, path, _ in jobs if not path.exists()}.values())
     if missing:
-        log(f"synthesising {len(missing):,} clips with espeak-ng into {folder} (once; cached)")
+        log(f"synthesising {len(missing):,} clips into {folder} (once; cached)")
         with ThreadPoolExecutor(max_workers=max(1, min(4, os.cpu_count() or 1))) as pool:
-            list(pool.map(lambda item: _speak(*item[0], item[1]), missing))
-    return Clips(paths, [j[2] for j in jobs], f"synthetic {part}", [f"{j[0]}+{j[1]}" for j in jobs])
+            list(pool.map(lambda item: _speak(*item), missing))
+    return Clips([j[2] for j in jobs], [j[1] for j in jobs], f"synthetic {part}", [j[3] for j in jobs])
 
 
-def _speak(accent: str, variant: str, word: str, speed: int, pitch: int, path: Path) -> None:
+def _flite_draws(part: str, seed: int, words: tuple[str, ...]) -> list[tuple[str, str, float, int]]:
+    """(voice, word, duration stretch, mean pitch in Hz) for each flite clip of ``part``, all different; a validation
+    draw that is also a training draw is drawn again, so no clip is in both."""
+    rng = np.random.default_rng([seed, ("train", "validation").index(part), 1])
+    taken = set(_flite_draws("train", seed, words)) if part == "validation" else set()
+    draws = []
+    for voice in flite_voices():
+        low, high = FLITE_VOICES[voice]
+        for word in words:
+            for _ in range(FLITE_DRAWS[part]):
+                while True:
+                    draw = (voice, word, round(float(rng.uniform(0.8, 1.35)), 2), int(rng.integers(low, high)))
+                    if draw not in taken:
+                        break
+                draws.append(draw)
+                taken.add(draw)
+    return draws
+
+
+def _speak(command: list[str], path: Path) -> None:
+    """Run ``command`` (its :data:`OUT` replaced by a temporary WAV path) and store the clip at 8 kHz, atomically."""
     path.parent.mkdir(parents=True, exist_ok=True)
     temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    command = ["espeak-ng", "-v", f"{accent}+{variant}", "-s", str(speed), "-p", str(pitch), "-w", str(temporary),
-               SPOKEN.get(word, word)]  # fmt: skip
+    command = [str(temporary) if part is OUT else part for part in command]
     result = subprocess.run(command, capture_output=True, text=True, timeout=60)
     if result.returncode != 0 or not temporary.exists():
         reason = result.stderr.strip() or f"exit status {result.returncode}"
-        raise RnnlabError(f"espeak-ng failed for voice {accent}+{variant}: {reason}")
+        raise RnnlabError(f"{command[0]} failed for {' '.join(command[1:3])}: {reason}")
     import soundfile
 
     from rnnlab.data.audio import RATE, read_wav
 
-    samples = read_wav(temporary)  # 22,050 Hz from espeak: stored at 8 kHz, a third of the size
+    samples = read_wav(temporary)  # 22,050 Hz from espeak-ng, 8 or 16 kHz from flite: stored at 8 kHz
     soundfile.write(str(temporary), samples, RATE, subtype="PCM_16", format="WAV")
     os.replace(temporary, path)
 

@@ -1,8 +1,12 @@
 r"""Spoken words from log-mel frames: a bidirectional recogniser for isolated words, and a unidirectional spotter that
 hears words in a running stream (wake words).
 
-Recogniser: frames :math:`x_{1..T}` (40 bands) → a bidirectional GRU/LSTM → mean and max over time → softmax over the
-words. Spotter: the same frames, normalised with running statistics (:class:`rnnlab.data.audio.FrameStream`) → a
+Recogniser: frames :math:`x_{1..T}` (40 bands) → a bidirectional GRU/LSTM → its outputs' mean and maximum over time,
+the forward direction's last output :math:`\overrightarrow{h}_T` and the backward direction's first
+:math:`\overleftarrow{h}_1` (each has read the whole word, ending at its edges: the consonants a person says
+softly) → softmax over the words.
+
+Spotter: the same frames, normalised with running statistics (:class:`rnnlab.data.audio.FrameStream`) → a
 unidirectional GRU → a softmax per frame over the words and ``<background>``; a word's class is the target for the
 :data:`HOLD` frames after it ends, so the spotter fires once it has heard the whole word, and it runs one frame at a
 time with its state carried (:class:`rnnlab.nn.stream.Stepper`).
@@ -65,14 +69,17 @@ class WordNet(nn.Module):
         self.rnn = LAYERS[config.cell](n_bands, config.hidden_size, num_layers=config.num_layers, batch_first=True,
                                        bidirectional=True, dropout=between)  # fmt: skip
         self.dropout = nn.Dropout(config.dropout)
-        self.output = nn.Linear(4 * config.hidden_size, n_words)
+        self.output = nn.Linear(6 * config.hidden_size, n_words)
 
     def forward(self, frames: Tensor, lengths: Tensor) -> Tensor:
         outputs, _ = self.rnn(frames, lengths=lengths)  # (B, T, 2H), zero past each length
+        size = outputs.shape[-1] // 2
         mask = (torch.arange(frames.shape[1])[None, :] < lengths[:, None]).unsqueeze(-1)  # (B, T, 1)
-        mean = outputs.sum(1) / lengths[:, None].to(outputs)
-        peak = outputs.masked_fill(~mask, float("-inf")).amax(1)
-        return self.output(self.dropout(torch.cat([mean, peak], dim=1)))
+        mean = outputs.sum(1) / lengths[:, None].to(outputs)  # (B, 2H)
+        peak = outputs.masked_fill(~mask, float("-inf")).amax(1)  # (B, 2H)
+        forward_last = outputs[torch.arange(len(lengths)), lengths - 1, :size]  # (B, H): at each clip's own end
+        backward_first = outputs[:, 0, size:]  # (B, H)
+        return self.output(self.dropout(torch.cat([mean, peak, forward_last, backward_first], dim=1)))
 
 
 class SpotterNet(nn.Module):

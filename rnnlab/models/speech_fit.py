@@ -99,9 +99,13 @@ class _WordTask:
         return nn.functional.cross_entropy(model(inputs, lengths), self.targets[batch]), None
 
     def evaluate(self, model: nn.Module) -> dict[str, float]:
-        predicted, _ = self.recognizer.predict(self.validation)
+        """Cross-entropy and accuracy on the validation clips (the loss keeps falling when accuracy is 100%)."""
+        predicted, probabilities = self.recognizer.predict(self.validation)
+        index = {w: i for i, w in enumerate(self.recognizer.words)}
+        gold = np.array([index[w] for w in self.validation_labels])
+        loss = float(-np.mean(np.log(probabilities[np.arange(len(gold)), gold] + 1e-12)))
         accuracy = float(np.mean([p == g for p, g in zip(predicted, self.validation_labels)]))
-        return {"val_loss": 1.0 - accuracy, "val_accuracy": accuracy}
+        return {"val_loss": loss, "val_accuracy": accuracy}
 
     def batch_size(self, batch: list[int]) -> int:
         return len(batch)
