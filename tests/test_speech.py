@@ -207,4 +207,7 @@ def test_a_failing_synthesiser_is_a_one_line_error(tmp_path):
 
     with pytest.raises(RnnlabError, match="false failed for"):
         speech._speak(["false", "-v", "voice", speech.OUT], tmp_path / "clip.wav")
+    writes_then_fails = ["sh", "-c", 'echo half > "$1"; echo "voice not found" >&2; exit 3', "sh", speech.OUT]
+    with pytest.raises(RnnlabError, match=r"sh failed for .*voice not found"):
+        speech._speak(writes_then_fails, tmp_path / "clip.wav")
     assert not list(tmp_path.iterdir())  # nothing half-written

@@ -168,6 +168,7 @@ def _speak(command: list[str], path: Path) -> None:
     result = subprocess.run(command, capture_output=True, text=True, timeout=60)
     if result.returncode != 0 or not temporary.exists():
         reason = result.stderr.strip() or f"exit status {result.returncode}"
+        temporary.unlink(missing_ok=True)  # nothing half-written stays in the cache
         raise RnnlabError(f"{command[0]} failed for {' '.join(command[1:3])}: {reason}")
     import soundfile
 
