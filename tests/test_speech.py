@@ -102,6 +102,23 @@ def test_the_recogniser_reads_each_clip_to_its_own_end_whatever_the_padding(cell
     assert not torch.allclose(flipped, alone, atol=1e-3)  # the order of the frames matters (not only mean and max)
 
 
+def test_a_recogniser_of_another_layout_is_a_one_line_error(tmp_path, capsys):
+    from torch import nn
+
+    from rnnlab.models.speech import SpeechConfig, WordNet
+    from rnnlab.models.speech_fit import WordRecognizer
+
+    old = WordRecognizer(SpeechConfig(hidden_size=8, spotter_hidden=0))
+    old.words, old.net = ["up", "down"], WordNet(2, old.config)
+    old.net.output = nn.Linear(4 * 8, 2)  # the layout before the final states were read: mean and max only
+    old.save(tmp_path / "best.safetensors")
+    soundfile.write(str(tmp_path / "clip.wav"), _tone("up", np.random.default_rng(0)), RATE)
+    assert main(["speech", "predict", "--checkpoint", str(tmp_path), str(tmp_path / "clip.wav")]) == 2
+    error = capsys.readouterr().err.strip()
+    assert "does not hold a usable word recogniser" in error and "size mismatch" in error
+    assert len(error.splitlines()) == 1 and "Traceback" not in error
+
+
 def test_dtw_matches_a_slower_copy_of_the_same_word():
     rng = np.random.default_rng(1)
     words = {kind: log_mel(_tone(kind, rng)) for kind in ("up", "down", "mix")}
@@ -210,4 +227,7 @@ def test_a_failing_synthesiser_is_a_one_line_error(tmp_path):
     writes_then_fails = ["sh", "-c", 'echo half > "$1"; echo "voice not found" >&2; exit 3', "sh", speech.OUT]
     with pytest.raises(RnnlabError, match=r"sh failed for .*voice not found"):
         speech._speak(writes_then_fails, tmp_path / "clip.wav")
+    writes_no_audio = ["sh", "-c", 'echo "not a wav" > "$1"', "sh", speech.OUT]
+    with pytest.raises(RnnlabError, match="is not a readable audio file"):
+        speech._speak(writes_no_audio, tmp_path / "clip.wav")
     assert not list(tmp_path.iterdir())  # nothing half-written

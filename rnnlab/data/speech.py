@@ -168,15 +168,18 @@ def _speak(command: list[str], path: Path) -> None:
     result = subprocess.run(command, capture_output=True, text=True, timeout=60)
     if result.returncode != 0 or not temporary.exists():
         reason = result.stderr.strip() or f"exit status {result.returncode}"
-        temporary.unlink(missing_ok=True)  # nothing half-written stays in the cache
+        temporary.unlink(missing_ok=True)
         raise RnnlabError(f"{command[0]} failed for {' '.join(command[1:3])}: {reason}")
     import soundfile
 
     from rnnlab.data.audio import RATE, read_wav
 
-    samples = read_wav(temporary)  # 22,050 Hz from espeak-ng, 8 or 16 kHz from flite: stored at 8 kHz
-    soundfile.write(str(temporary), samples, RATE, subtype="PCM_16", format="WAV")
-    os.replace(temporary, path)
+    try:
+        samples = read_wav(temporary)  # 22,050 Hz from espeak-ng, 8 or 16 kHz from flite: stored at 8 kHz
+        soundfile.write(str(temporary), samples, RATE, subtype="PCM_16", format="WAV")
+        os.replace(temporary, path)
+    finally:
+        temporary.unlink(missing_ok=True)  # nothing half-written stays in the cache
 
 
 def asterisk() -> Clips:

@@ -11,7 +11,7 @@ import numpy as np
 import torch
 from torch import Tensor, nn
 
-from rnnlab.checkpoint import fingerprint, load_checkpoint, save_checkpoint, strip_prefix, with_prefix
+from rnnlab.checkpoint import fingerprint, load_checkpoint, load_error, save_checkpoint, strip_prefix, with_prefix
 from rnnlab.errors import RnnlabError
 from rnnlab.models.speech import BACKGROUND, HOLD, SpeechConfig, SpotterNet, WordNet, augment, pad
 from rnnlab.train import FitResult, TrainConfig, fit
@@ -65,10 +65,13 @@ class WordRecognizer:
     @classmethod
     def load(cls, path: str | Path) -> WordRecognizer:
         tensors, metadata = load_checkpoint(path, task="speech")
-        recognizer = cls(SpeechConfig(**metadata["speech"]))
-        recognizer.words = metadata["words"]
-        recognizer.net = WordNet(len(recognizer.words), recognizer.config)
-        recognizer.net.load_state_dict(strip_prefix("model", tensors))
+        try:
+            recognizer = cls(SpeechConfig(**metadata["speech"]))
+            recognizer.words = metadata["words"]
+            recognizer.net = WordNet(len(recognizer.words), recognizer.config)
+            recognizer.net.load_state_dict(strip_prefix("model", tensors))
+        except (KeyError, TypeError, RuntimeError, ValueError) as exc:  # e.g. a recogniser of an earlier layout
+            raise RnnlabError(f"{path} does not hold a usable word recogniser: {load_error(exc)}") from exc
         recognizer.net.eval()
         return recognizer
 
@@ -79,6 +82,7 @@ class _WordTask:
         index = {w: i for i, w in enumerate(recognizer.words)}
         self.targets = torch.tensor([index[w] for w in labels])
         self.validation_labels = validation_labels
+        self.validation_targets = np.array([index[w] for w in validation_labels])
         self.rng = np.random.default_rng(recognizer.train_config.seed)
 
     def fingerprint(self) -> str:
@@ -101,8 +105,7 @@ class _WordTask:
     def evaluate(self, model: nn.Module) -> dict[str, float]:
         """Cross-entropy and accuracy on the validation clips (the loss keeps falling when accuracy is 100%)."""
         predicted, probabilities = self.recognizer.predict(self.validation)
-        index = {w: i for i, w in enumerate(self.recognizer.words)}
-        gold = np.array([index[w] for w in self.validation_labels])
+        gold = self.validation_targets
         loss = float(-np.mean(np.log(probabilities[np.arange(len(gold)), gold] + 1e-12)))
         accuracy = float(np.mean([p == g for p, g in zip(predicted, self.validation_labels)]))
         return {"val_loss": loss, "val_accuracy": accuracy}
@@ -152,10 +155,13 @@ class WordSpotter:
     @classmethod
     def load(cls, path: str | Path) -> WordSpotter:
         tensors, metadata = load_checkpoint(path, task="speech-spotter")
-        spotter = cls(metadata["hidden_size"])
-        spotter.classes, spotter.threshold = metadata["classes"], metadata["threshold"]
-        spotter.net = SpotterNet(len(spotter.classes), spotter.hidden_size)
-        spotter.net.load_state_dict(strip_prefix("model", tensors))
+        try:
+            spotter = cls(metadata["hidden_size"])
+            spotter.classes, spotter.threshold = metadata["classes"], metadata["threshold"]
+            spotter.net = SpotterNet(len(spotter.classes), spotter.hidden_size)
+            spotter.net.load_state_dict(strip_prefix("model", tensors))
+        except (KeyError, TypeError, RuntimeError, ValueError) as exc:
+            raise RnnlabError(f"{path} does not hold a usable word spotter: {load_error(exc)}") from exc
         spotter.net.eval()
         return spotter
 
