@@ -119,6 +119,40 @@ def test_a_recogniser_of_another_layout_is_a_one_line_error(tmp_path, capsys):
     assert len(error.splitlines()) == 1 and "Traceback" not in error
 
 
+@pytest.mark.parametrize("colour", ["white", "pink"])
+def test_noise_is_mixed_in_at_the_snr_asked_for(colour):
+    from rnnlab.models.speech import add_noise
+
+    clean = _tone("mix", np.random.default_rng(2))
+    noisy = add_noise(clean, 12.0, np.random.default_rng(3), colour)
+    measured = 10 * np.log10(np.mean(clean.astype(np.float64) ** 2) / np.mean((noisy - clean).astype(np.float64) ** 2))
+    assert measured == pytest.approx(12.0, abs=0.05)
+
+
+def test_the_noisy_copies_take_their_snr_from_the_range_chosen(monkeypatch, tone_folder, capsys):
+    import rnnlab.tasks.speech as tasks
+    from rnnlab.models.speech import SpeechConfig
+
+    asked = []
+    real_add_noise = tasks.add_noise
+    monkeypatch.setattr(tasks, "add_noise", lambda s, snr, *rest: asked.append(snr) or real_add_noise(s, snr, *rest))
+    clips = [_tone("up", np.random.default_rng(n)) for n in range(40)]
+    tasks.clean_and_noisy(clips, np.random.default_rng(0), SpeechConfig(noise_snr=[18, 20]).noise_snr)
+    assert len(asked) == 40 and min(asked) >= 18 and max(asked) <= 20 and max(asked) - min(asked) > 1
+    assert SpeechConfig(noise_snr=[5, 30]) == SpeechConfig()  # a checkpoint's JSON list is the default tuple
+
+    def stop(samples, rng, snr):  # the training run stops where it makes the noisy copies, saying what it was given
+        raise RnnlabError(f"noisy copies at {snr}")
+
+    monkeypatch.setattr(tasks, "clean_and_noisy", stop)
+    train = ["speech", "train", "--data", str(tone_folder), "--no-progress", "--noise-snr"]
+    assert main([*train, "0", "12.5"]) == 2
+    assert "noisy copies at (0.0, 12.5)" in capsys.readouterr().err
+    assert main([*train, "30", "5"]) == 2
+    error = capsys.readouterr().err.strip()
+    assert "noise_snr must be two finite decibel values, the lower first" in error and len(error.splitlines()) == 1
+
+
 def test_dtw_matches_a_slower_copy_of_the_same_word():
     rng = np.random.default_rng(1)
     words = {kind: log_mel(_tone(kind, rng)) for kind in ("up", "down", "mix")}

@@ -12,9 +12,9 @@ unidirectional GRU → a softmax per frame over the words and ``<background>``; 
 time with its state carried (:class:`rnnlab.nn.stream.Stepper`).
 
 Augmentation, drawn afresh every epoch (the voices to generalise from are synthetic): each clip is used clean or with
-noise mixed in at 5–30 dB SNR (precomputed), stretched in time by 0.8–1.25 and in frequency by 0.88–1.12 (a crude
-vocal-tract-length change), with SpecAugment's masks: up to two bands of up to 6 mel channels and two spans of up to
-8 frames (Park et al. 2019).
+noise mixed in at an SNR drawn from ``noise_snr`` (5–30 dB by default; precomputed), stretched in time by 0.8–1.25
+and in frequency by 0.88–1.12 (a crude vocal-tract-length change), with SpecAugment's masks: up to two bands of up to
+6 mel channels and two spans of up to 8 frames (Park et al. 2019).
 """
 
 from __future__ import annotations
@@ -41,11 +41,19 @@ class SpeechConfig:
     spotter_hidden: int = 128  # the unidirectional spotter's width (0: no spotter)
     batch_size: int = 64
     augment: bool = True
+    noise_snr: tuple[float, float] = (5.0, 30.0)  # dB: each training clip's noisy copy has an SNR drawn from here
 
     def __post_init__(self) -> None:
         checks.one_of("cell", self.cell, tuple(LAYERS))
         for name in ("hidden_size", "num_layers", "batch_size"):
             checks.positive_int(name, getattr(self, name))
+        try:
+            low, high = (float(v) for v in self.noise_snr)
+        except (TypeError, ValueError):
+            low = high = float("nan")
+        if not (np.isfinite(low) and np.isfinite(high) and low <= high):
+            raise ValueError(f"noise_snr must be two finite decibel values, the lower first; got {self.noise_snr!r}")
+        object.__setattr__(self, "noise_snr", (low, high))  # a JSON list back to a tuple
         if not isinstance(self.spotter_hidden, int) or self.spotter_hidden < 0:
             raise ValueError(f"spotter_hidden must be a whole number ≥ 0 (0: no spotter), got {self.spotter_hidden!r}")
         checks.dropout_probability(self.dropout)

@@ -61,11 +61,12 @@ def waveforms(clips: Clips) -> list[np.ndarray]:
     return [trim(read_wav(path)) for path in clips.paths]
 
 
-def clean_and_noisy(samples: list[np.ndarray], rng: np.random.Generator) -> list[tuple[np.ndarray, np.ndarray]]:
-    """Per clip: its frames, and the frames of a copy with white or pink noise at 5–30 dB SNR."""
+def clean_and_noisy(samples: list[np.ndarray], rng: np.random.Generator,
+                    snr: tuple[float, float] = (5.0, 30.0)) -> list[tuple[np.ndarray, np.ndarray]]:  # fmt: skip
+    """Per clip: its frames, and the frames of a copy with white or pink noise at an SNR drawn from ``snr`` (dB)."""
     out = []
     for s in samples:
-        noisy = add_noise(s, rng.uniform(5, 30), rng, "pink" if rng.random() < 0.5 else "white")
+        noisy = add_noise(s, rng.uniform(*snr), rng, "pink" if rng.random() < 0.5 else "white")
         out.append((word_frames(s), word_frames(noisy)))
     return out
 
@@ -112,7 +113,7 @@ def train_run(data: str, config: SpeechConfig, train_config: TrainConfig, *, run
     started = time.perf_counter()
     train, validation, tests = load_sets(data, train_config.seed, log)
     train_audio, validation_audio = waveforms(train), waveforms(validation)
-    train_frames = clean_and_noisy(train_audio, rng)
+    train_frames = clean_and_noisy(train_audio, rng, config.noise_snr)
     validation_frames = [word_frames(s) for s in validation_audio]
     test_frames = {name: [features(read_wav(p)) for p in clips.paths] for name, clips in tests.items()}
     log(f"{train.source}: {len(train):,} training clips, {len(validation):,} validation, "
