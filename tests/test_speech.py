@@ -30,14 +30,18 @@ def _tone(kind: str, rng: np.random.Generator, seconds: float = 0.5) -> np.ndarr
     return (0.5 * envelope * np.sin(phase) + 0.01 * rng.standard_normal(len(t))).astype(np.float32)
 
 
-def test_stream_frames_equal_librosa_log_mel_with_a_running_normalisation():
+def test_stream_frames_equal_librosa_log_mel_smoothed_with_a_running_normalisation():
     rng = np.random.default_rng(0)
     samples = np.concatenate([_tone("up", rng), np.zeros(800, np.float32), _tone("mix", rng)])
     whole = FrameStream(seconds=0.5).push(samples)
     stream = FrameStream(seconds=0.5)
     pieces = np.concatenate([stream.push(samples[i : i + 333]) for i in range(0, len(samples), 333)])
     np.testing.assert_allclose(pieces, whole, atol=1e-5)  # any chunking, the same frames
-    reference = log_mel(samples).astype(np.float64)  # librosa's melspectrogram, not centred
+    from scipy.fft import dct, idct
+
+    cepstra = dct(log_mel(samples).astype(np.float64), norm="ortho", axis=1)  # librosa's melspectrogram, not centred
+    cepstra[:, 13:] = 0  # smoothed across bands: 13 cepstral coefficients kept
+    reference = idct(cepstra, norm="ortho", axis=1)
     assert reference.shape == whole.shape
     decay = 1 - 1 / (0.5 * RATE / HOP)
     mean, var, expected = reference[0].copy(), np.ones(reference.shape[1]), []
@@ -119,6 +123,21 @@ def test_a_recogniser_of_another_layout_is_a_one_line_error(tmp_path, capsys):
     assert len(error.splitlines()) == 1 and "Traceback" not in error
 
 
+def test_a_spotter_trained_on_unsmoothed_frames_is_a_one_line_error(tmp_path, capsys):
+    from rnnlab.models.speech import SpotterNet
+    from rnnlab.models.speech_fit import WordSpotter
+
+    old = WordSpotter(hidden_size=8)
+    old.classes, old.net = ["<background>", "up"], SpotterNet(2, 8)
+    old.metadata = lambda: {"task": "speech-spotter", "classes": old.classes, "hidden_size": 8, "threshold": 0.5}
+    old.save(tmp_path / "spotter.safetensors")  # as the spotter was saved before its frames were smoothed
+    soundfile.write(str(tmp_path / "long.wav"), _tone("up", np.random.default_rng(0), seconds=2.0), RATE)
+    assert main(["speech", "watch", "--checkpoint", str(tmp_path), str(tmp_path / "long.wav")]) == 2
+    error = capsys.readouterr().err.strip()
+    assert "trained on frames of an earlier layout" in error and "train it again" in error
+    assert len(error.splitlines()) == 1 and "Traceback" not in error
+
+
 @pytest.mark.parametrize("colour", ["white", "pink"])
 def test_noise_is_mixed_in_at_the_snr_asked_for(colour):
     from rnnlab.models.speech import add_noise
@@ -151,6 +170,36 @@ def test_the_noisy_copies_take_their_snr_from_the_range_chosen(monkeypatch, tone
     assert main([*train, "30", "5"]) == 2
     error = capsys.readouterr().err.strip()
     assert "noise_snr must be two finite decibel values, the lower first" in error and len(error.splitlines()) == 1
+
+
+def test_the_spotter_augments_its_streams_in_frequency_only():
+    import torch
+
+    from rnnlab.models.speech_fit import WordSpotter, _SpotTask
+
+    rng = np.random.default_rng(0)
+    streams = [(rng.standard_normal((50, 40)).astype(np.float32), rng.integers(0, 2, 50)) for _ in range(3)]
+    kept = np.stack([frames.copy() for frames, _ in streams])
+    seen = []
+
+    def model(frames):  # records what the spotter is trained on
+        seen.append(frames.clone())
+        return torch.zeros(*frames.shape[:2], 2, requires_grad=True)
+
+    def train_once(augment, streams):
+        spotter = WordSpotter(8, augment=augment)
+        spotter.classes = ["<background>", "up"]
+        _SpotTask(spotter, streams, []).loss(model, [0, 1, 2], None)
+        return seen[-1]
+
+    plain, augmented = train_once(False, streams), train_once(True, streams)
+    torch.testing.assert_close(plain, torch.from_numpy(kept))
+    assert not torch.allclose(augmented, plain, atol=1e-3)
+    np.testing.assert_array_equal(np.stack([frames for frames, _ in streams]), kept)  # the streams stay as they were
+    changed = [(frames.copy(), targets) for frames, targets in streams]
+    changed[1][0][20] += 1.0
+    moved = (train_once(True, changed) - augmented).abs().sum(dim=2)  # (B, T): the same draws, one frame changed
+    assert moved[1, 20] > 0 and moved.sum() == moved[1, 20]  # frame 20 of stream 1 alone: time is left alone
 
 
 def test_dtw_matches_a_slower_copy_of_the_same_word():

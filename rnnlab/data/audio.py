@@ -7,9 +7,9 @@ Everything runs at 8 kHz (telephone band: the real test recordings are 8 kHz), w
     F_{t,b} = \frac{\log(S_{t,b} + 10^{-6}) - \mu_b}{\sigma_b}
 
 a 32 ms window every 10 ms, 40 mel bands up to 4 kHz, smoothed across bands by keeping 13 cepstral coefficients
-(:func:`smooth_bands`; for isolated words), each band standardised over the utterance (cepstral mean and
-variance normalisation, so a recording's level and channel colour do not matter). For streaming, :class:`FrameStream`
-computes the same frames one hop at a time, with running (exponential) band statistics in place of the utterance's.
+(:func:`smooth_bands`), each band standardised over the utterance (cepstral mean and variance normalisation, so a
+recording's level and channel colour do not matter). For streaming, :class:`FrameStream` computes the same frames one
+hop at a time, smoothed the same way, with running (exponential) band statistics in place of the utterance's.
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ from rnnlab.errors import RnnlabError
 RATE = 8000
 N_FFT, HOP, N_MELS = 256, 80, 40
 SILENT = 1e-4  # peak amplitude below which a recording holds nothing
+STREAM_FRAMES = "log-mel, 13 cepstra kept, running band statistics"  # what FrameStream computes (kept by checkpoints)
 
 
 def read_wav(path: str | Path) -> np.ndarray:
@@ -102,8 +103,9 @@ def features(samples: np.ndarray, *, trim_silence: bool = True) -> np.ndarray:
 
 
 class FrameStream:
-    """The same log-mel frames, one hop at a time, for a recording that arrives in pieces; bands standardised with
-    exponential running statistics (time constant ``seconds``) instead of the whole utterance's."""
+    """The same frames, one hop at a time, for a recording that arrives in pieces: log-mel, smoothed across bands
+    (:func:`smooth_bands`, frame by frame), each band standardised with exponential running statistics (time
+    constant ``seconds``) instead of the whole utterance's."""
 
     def __init__(self, seconds: float = 3.0) -> None:
         import librosa
@@ -123,7 +125,7 @@ class FrameStream:
             return np.zeros((0, N_MELS), dtype=np.float32)
         index = np.arange(N_FFT)[None, :] + HOP * np.arange(count)[:, None]
         spectrum = np.abs(np.fft.rfft(self.buffer[index] * self.window, axis=1)) ** 2  # (n, N_FFT/2 + 1)
-        frames = np.log(spectrum @ self.filters.T + 1e-6).astype(np.float64)  # (n, 40)
+        frames = smooth_bands(np.log(spectrum @ self.filters.T + 1e-6)).astype(np.float64)  # (n, 40)
         self.buffer = self.buffer[HOP * count :]
         if self.mean is None:
             self.mean, self.var = frames[0].copy(), np.ones(N_MELS)

@@ -9,7 +9,8 @@ softly) → softmax over the words.
 Spotter: the same frames, normalised with running statistics (:class:`rnnlab.data.audio.FrameStream`) → a
 unidirectional GRU → a softmax per frame over the words and ``<background>``; a word's class is the target for the
 :data:`HOLD` frames after it ends, so the spotter fires once it has heard the whole word, and it runs one frame at a
-time with its state carried (:class:`rnnlab.nn.stream.Stepper`).
+time with its state carried (:class:`rnnlab.nn.stream.Stepper`). Its streams are stretched in frequency and masked
+in bands afresh every epoch, as the recogniser's clips are (not in time: the targets are tied to the frames).
 
 Augmentation, drawn afresh every epoch (the voices to generalise from are synthetic): each clip is used clean or with
 noise mixed in at an SNR drawn from ``noise_snr`` (5–30 dB by default; precomputed), stretched in time by 0.8–1.25
@@ -120,16 +121,26 @@ def stretch(frames: np.ndarray, time_factor: float, band_factor: float) -> np.nd
 
 def augment(frames: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     """One random variant of a clip's frames: stretched in time and frequency, with SpecAugment masks."""
-    out = stretch(frames, rng.uniform(0.8, 1.25), rng.uniform(0.88, 1.12))
-    for _ in range(rng.integers(0, 3)):
-        width = rng.integers(1, 7)
-        start = rng.integers(0, out.shape[1] - width)
-        out[:, start : start + width] = 0.0
+    out = mask_bands(stretch(frames, rng.uniform(0.8, 1.25), rng.uniform(0.88, 1.12)), rng)
     for _ in range(rng.integers(0, 3)):
         width = min(int(rng.integers(1, 9)), max(1, out.shape[0] // 4))
         start = rng.integers(0, max(1, out.shape[0] - width))
         out[start : start + width] = 0.0
     return out
+
+
+def augment_bands(frames: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """A stream's frames stretched in frequency only, with band masks (its time axis carries the spotter's targets)."""
+    return mask_bands(stretch(frames, 1.0, rng.uniform(0.88, 1.12)), rng)
+
+
+def mask_bands(frames: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """Up to two bands of up to 6 mel channels zeroed, in place ``(T, 40)``."""
+    for _ in range(rng.integers(0, 3)):
+        width = rng.integers(1, 7)
+        start = rng.integers(0, frames.shape[1] - width)
+        frames[:, start : start + width] = 0.0
+    return frames
 
 
 def add_noise(samples: np.ndarray, snr_db: float, rng: np.random.Generator, colour: str = "white") -> np.ndarray:

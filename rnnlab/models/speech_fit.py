@@ -12,8 +12,9 @@ import torch
 from torch import Tensor, nn
 
 from rnnlab.checkpoint import fingerprint, load_checkpoint, load_error, save_checkpoint, strip_prefix, with_prefix
+from rnnlab.data.audio import STREAM_FRAMES
 from rnnlab.errors import RnnlabError
-from rnnlab.models.speech import BACKGROUND, HOLD, SpeechConfig, SpotterNet, WordNet, augment, pad
+from rnnlab.models.speech import BACKGROUND, HOLD, SpeechConfig, SpotterNet, WordNet, augment, augment_bands, pad
 from rnnlab.train import FitResult, TrainConfig, fit
 
 
@@ -117,8 +118,8 @@ class _WordTask:
 class WordSpotter:
     """Words in a stream: per frame, the probability of each word having just been said (and of background)."""
 
-    def __init__(self, hidden_size: int = 128, train_config: TrainConfig | None = None) -> None:
-        self.hidden_size = hidden_size
+    def __init__(self, hidden_size: int = 128, train_config: TrainConfig | None = None, augment: bool = True) -> None:
+        self.hidden_size, self.augment = hidden_size, augment
         self.train_config = train_config or TrainConfig(epochs=40, lr=3e-3, patience=8, lr_patience=4, progress=False)
         self.classes: list[str] = []
         self.threshold = 0.5
@@ -147,7 +148,7 @@ class WordSpotter:
 
     def metadata(self) -> dict[str, Any]:
         return {"task": "speech-spotter", "classes": self.classes, "hidden_size": self.hidden_size,
-                "threshold": self.threshold}  # fmt: skip
+                "threshold": self.threshold, "stream_frames": STREAM_FRAMES}  # fmt: skip
 
     def save(self, path: str | Path) -> None:
         save_checkpoint(path, with_prefix("model", self.net.state_dict()), self.metadata())
@@ -155,6 +156,10 @@ class WordSpotter:
     @classmethod
     def load(cls, path: str | Path) -> WordSpotter:
         tensors, metadata = load_checkpoint(path, task="speech-spotter")
+        if metadata.get("stream_frames") != STREAM_FRAMES:  # it would run, on frames unlike those it learnt from
+            raise RnnlabError(f"{path} holds a spotter trained on frames of an earlier layout "
+                              f"({metadata.get('stream_frames', 'log-mel, not smoothed')}): train it again with "
+                              "rnnlab speech train")  # fmt: skip
         try:
             spotter = cls(metadata["hidden_size"])
             spotter.classes, spotter.threshold = metadata["classes"], metadata["threshold"]
@@ -172,6 +177,7 @@ class _SpotTask:
         counts = np.bincount(np.concatenate([t for _, t in streams]), minlength=len(spotter.classes)) + 1
         self.weights = torch.tensor((counts.sum() / counts) ** 0.5, dtype=torch.float32)  # rare word frames count more
         self.weights /= self.weights.mean()
+        self.rng = np.random.default_rng([spotter.train_config.seed, 1])
 
     def fingerprint(self) -> str:
         return fingerprint(*[torch.from_numpy(t) for _, t in self.streams[:200]])
@@ -182,7 +188,10 @@ class _SpotTask:
 
     def loss(self, model: nn.Module, batch: list[int], state: Any) -> tuple[Tensor, None]:
         length = min(len(self.streams[i][0]) for i in batch)
-        frames = torch.stack([torch.from_numpy(self.streams[i][0][:length]) for i in batch])
+        chosen = [self.streams[i][0][:length] for i in batch]
+        if self.spotter.augment:
+            chosen = [augment_bands(f, self.rng) for f in chosen]
+        frames = torch.stack([torch.from_numpy(f) for f in chosen])  # (B, T, 40)
         targets = torch.stack([torch.from_numpy(self.streams[i][1][:length]) for i in batch]).long()
         logits = model(frames)
         return nn.functional.cross_entropy(logits.reshape(-1, logits.shape[-1]), targets.reshape(-1),

@@ -143,7 +143,7 @@ def train_run(data: str, config: SpeechConfig, train_config: TrainConfig, *, run
                                           count=max(8, count // 4), rng=rng)  # fmt: skip
         spotter_training = TrainConfig(epochs=40, lr=3e-3, patience=8, lr_patience=4, seed=train_config.seed,
                                        progress=train_config.progress)  # fmt: skip
-        spotter = WordSpotter(config.spotter_hidden, spotter_training)
+        spotter = WordSpotter(config.spotter_hidden, spotter_training, augment=config.augment)
         log(f"spotter: {len(streams)} training streams of 8 s, {len(validation_streams)} for validation")
         spotter.fit([(f, t) for f, t, _ in streams], validation_streams, recognizer.words,
                     run_dir=run_dir / "spotter", resume=resume, log=log)  # fmt: skip
