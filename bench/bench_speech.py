@@ -1,0 +1,92 @@
+"""Issue 20's table: word accuracy of the GRU and the LSTM recognisers beside DTW 1-NN, on the same clips, over seeds.
+
+    python bench/bench_speech.py                      # 3 seeds × (GRU, LSTM): about 25 minutes on 2 cores
+    python bench/bench_speech.py --seeds 0 --cells gru
+
+Per seed, exactly what ``rnnlab speech train --cell CELL --seed SEED`` does for the recogniser (the same clips, the
+same noisy copies, the same training settings; no spotter), so the GRU row at seed 0 is the README's figure. The
+peer, measured in the same run: DTW 1-nearest-neighbour on MFCCs against 10 training clips per word
+(:class:`rnnlab.models.speech_baselines.DTWNearest`). Also printed: the cells' average (their probabilities
+averaged), an ensemble a user can build from two runs. Needs espeak-ng, flite and asterisk-core-sounds-en-wav.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from rnnlab.data.audio import features, read_wav, word_frames
+from rnnlab.models.speech import SpeechConfig
+from rnnlab.models.speech_baselines import DTWNearest
+from rnnlab.models.speech_fit import WordRecognizer
+from rnnlab.tasks.speech import clean_and_noisy, load_sets, waveforms
+from rnnlab.train import TrainConfig
+
+
+def one_seed(seed: int, cells: list[str]) -> dict[str, dict[str, float]]:
+    """{model: {test set: accuracy}} for one seed."""
+    rng = np.random.default_rng(seed)  # consumed as train_run consumes it: the same noisy copies
+    train, validation, tests = load_sets("builtin", seed, log=lambda message: None)
+    train_audio = waveforms(train)
+    train_frames = clean_and_noisy(train_audio, rng, SpeechConfig().noise_snr)
+    validation_frames = [word_frames(s) for s in waveforms(validation)]
+    test_frames = {name: [features(read_wav(p)) for p in clips.paths] for name, clips in tests.items()}
+    gold = {name: np.array(clips.labels) for name, clips in tests.items()}
+    rows, probabilities = {}, {}
+    for cell in cells:
+        started = time.perf_counter()
+        recognizer = WordRecognizer(SpeechConfig(cell=cell, spotter_hidden=0),
+                                    TrainConfig(epochs=12, lr=2e-3, patience=4, lr_patience=2, seed=seed,
+                                                progress=False))  # fmt: skip
+        with tempfile.TemporaryDirectory() as folder:
+            recognizer.fit(train_frames, train.labels, validation_frames, validation.labels, run_dir=folder,
+                           log=lambda message: None)  # fmt: skip
+        rows[cell], probabilities[cell] = {}, {}
+        for name, frames in test_frames.items():
+            predicted, probabilities[cell][name] = recognizer.predict(frames)
+            rows[cell][name] = float(np.mean(np.array(predicted) == gold[name]))
+        print(f"  seed {seed}, {cell}: trained in {(time.perf_counter() - started) / 60:.1f} min", flush=True)
+    if len(cells) > 1:
+        words = np.array(recognizer.words)
+        name = " + ".join(cells) + " (average)"
+        rows[name] = {test: float(np.mean(words[np.mean([probabilities[c][test] for c in cells], axis=0).argmax(1)]
+                                          == gold[test]))
+                      for test in test_frames}  # fmt: skip
+    dtw = DTWNearest([clean for clean, _ in train_frames], train.labels, seed=seed)
+    rows["DTW 1-NN"] = {name: float(np.mean(np.array(dtw.predict(frames)) == gold[name]))
+                        for name, frames in test_frames.items()}  # fmt: skip
+    return rows
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
+    parser.add_argument("--cells", nargs="+", default=["gru", "lstm"])
+    args = parser.parse_args()
+    results = {}
+    for seed in args.seeds:
+        results[seed] = one_seed(seed, args.cells)
+        tests = list(next(iter(results[seed].values())))
+        print(f"seed {seed}: " + "; ".join(f"{model} " + " / ".join(f"{row[t]:.2%}" for t in tests)
+                                           for model, row in results[seed].items()), flush=True)  # fmt: skip
+    tests = list(next(iter(results[args.seeds[0]].values())))
+    models = list(results[args.seeds[0]])
+    print(f"\nword accuracy, mean over seeds {', '.join(map(str, args.seeds))} (each seed in brackets)")
+    print(f"{'':24}" + "".join(f"{t[:34]:>40}" for t in tests))
+    for model in models:
+        cells = []
+        for test in tests:
+            values = [results[s][model][test] for s in args.seeds]
+            cells.append(f"{np.mean(values):.2%} (" + " ".join(f"{v:.1%}" for v in values) + ")")
+        print(f"{model:24}" + "".join(f"{c:>40}" for c in cells))
+
+
+if __name__ == "__main__":
+    main()
