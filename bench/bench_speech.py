@@ -1,6 +1,6 @@
 """Issue 20's table: word accuracy of the GRU and the LSTM recognisers beside DTW 1-NN, on the same clips, over seeds.
 
-    python bench/bench_speech.py                      # 3 seeds × (GRU, LSTM): about 25 minutes on 2 cores
+    python bench/bench_speech.py                      # 3 seeds × (GRU, LSTM): about 45 minutes on 2 cores
     python bench/bench_speech.py --seeds 0 --cells gru
 
 Per seed, exactly what ``rnnlab speech train --cell CELL --seed SEED`` does for the recogniser (the same clips, the
