@@ -22,22 +22,18 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from rnnlab.data.audio import features, read_wav, word_frames
 from rnnlab.models.speech import SpeechConfig
 from rnnlab.models.speech_baselines import DTWNearest
 from rnnlab.models.speech_fit import WordRecognizer
-from rnnlab.tasks.speech import clean_and_noisy, load_sets, waveforms
+from rnnlab.tasks.speech import prepare
 from rnnlab.train import TrainConfig
 
 
 def one_seed(seed: int, cells: list[str]) -> dict[str, dict[str, float]]:
     """{model: {test set: accuracy}} for one seed."""
-    rng = np.random.default_rng(seed)  # consumed as train_run consumes it: the same noisy copies
-    train, validation, tests = load_sets("builtin", seed, log=lambda message: None)
-    train_audio = waveforms(train)
-    train_frames = clean_and_noisy(train_audio, rng, SpeechConfig().noise_snr)
-    validation_frames = [word_frames(s) for s in waveforms(validation)]
-    test_frames = {name: [features(read_wav(p)) for p in clips.paths] for name, clips in tests.items()}
+    sets = prepare("builtin", SpeechConfig(), seed, np.random.default_rng(seed), log=lambda message: None)
+    train, validation, tests, test_frames = sets.train, sets.validation, sets.tests, sets.test_frames
+    train_frames, validation_frames = sets.train_frames, sets.validation_frames
     gold = {name: np.array(clips.labels) for name, clips in tests.items()}
     rows, probabilities = {}, {}
     for cell in cells:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import time
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 
@@ -104,6 +105,28 @@ def make_streams(samples: list[np.ndarray], labels: list[str], classes: list[str
     return streams
 
 
+class Prepared(NamedTuple):
+    """Every set a training run reads, as clips, as trimmed audio and as frames."""
+
+    train: Clips
+    validation: Clips
+    tests: dict[str, Clips]
+    train_audio: list[np.ndarray]
+    validation_audio: list[np.ndarray]
+    train_frames: list[tuple[np.ndarray, np.ndarray]]  # per clip: clean and noisy frames
+    validation_frames: list[np.ndarray]
+    test_frames: dict[str, list[np.ndarray]]
+
+
+def prepare(data: str, config: SpeechConfig, seed: int, rng: np.random.Generator, log=print) -> Prepared:
+    """The clips of a run read, trimmed and turned into frames; ``rng`` draws the training clips' noisy copies."""
+    train, validation, tests = load_sets(data, seed, log)
+    train_audio, validation_audio = waveforms(train), waveforms(validation)
+    return Prepared(train, validation, tests, train_audio, validation_audio,
+                    clean_and_noisy(train_audio, rng, config.noise_snr), [word_frames(s) for s in validation_audio],
+                    {name: [features(read_wav(p)) for p in clips.paths] for name, clips in tests.items()})  # fmt: skip
+
+
 # ----- jobs ------------------------------------------------------------------------------------------------------
 def train_run(data: str, config: SpeechConfig, train_config: TrainConfig, *, run_dir: str | Path,
               keyword: str | None = None, test_minutes: float = 30.0, resume: bool = False,
@@ -111,11 +134,9 @@ def train_run(data: str, config: SpeechConfig, train_config: TrainConfig, *, run
     run_dir = Path(run_dir)
     rng = np.random.default_rng(train_config.seed)
     started = time.perf_counter()
-    train, validation, tests = load_sets(data, train_config.seed, log)
-    train_audio, validation_audio = waveforms(train), waveforms(validation)
-    train_frames = clean_and_noisy(train_audio, rng, config.noise_snr)
-    validation_frames = [word_frames(s) for s in validation_audio]
-    test_frames = {name: [features(read_wav(p)) for p in clips.paths] for name, clips in tests.items()}
+    train, validation, tests, train_audio, validation_audio, train_frames, validation_frames, test_frames = prepare(
+        data, config, train_config.seed, rng, log
+    )
     log(f"{train.source}: {len(train):,} training clips, {len(validation):,} validation, "
         + ", ".join(f"{len(c):,} {name}" for name, c in tests.items())
         + f"; {len(set(train.labels))} words; features in {time.perf_counter() - started:.0f} s")  # fmt: skip
