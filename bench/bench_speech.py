@@ -7,7 +7,8 @@ Per seed, exactly what ``rnnlab speech train --cell CELL --seed SEED`` does for 
 same noisy copies, the same training settings; no spotter), so the GRU row at seed 0 is the README's figure. The
 peer, measured in the same run: DTW 1-nearest-neighbour on MFCCs against 10 training clips per word
 (:class:`rnnlab.models.speech_baselines.DTWNearest`). Also printed: the cells' average (their probabilities
-averaged), an ensemble a user can build from two runs. Needs espeak-ng, flite and asterisk-core-sounds-en-wav.
+averaged), an ensemble a user can build from two runs. Needs espeak-ng, flite, festival (festvox-kdlpc16k) and
+asterisk-core-sounds-en-wav.
 """
 
 from __future__ import annotations

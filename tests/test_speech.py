@@ -4,6 +4,9 @@ generated tones; the built-in voices when espeak-ng is installed."""
 
 from __future__ import annotations
 
+import os
+import tempfile
+
 import numpy as np
 import pytest
 import soundfile
@@ -287,6 +290,7 @@ def test_flite_voices_train_and_validate_but_never_test(tmp_path, monkeypatch):
     monkeypatch.setenv("RNNLAB_CACHE", str(tmp_path))
     monkeypatch.setattr(speech, "FLITE_DRAWS", {"train": 3, "validation": 2})
     monkeypatch.setattr(speech, "_voices", lambda part: [])  # flite's clips alone
+    monkeypatch.setattr(speech, "have_festival", lambda: False)
     parts = {part: speech.synthetic(part, words=("seven", "zulu"), log=lambda *_: None) for part in ("train",
              "validation", "test")}  # fmt: skip
     assert len(parts["train"]) == len(speech.flite_voices()) * 2 * 3 and len(parts["test"]) == 0
@@ -300,6 +304,85 @@ def test_flite_voices_train_and_validate_but_never_test(tmp_path, monkeypatch):
     shortest, longest = min(durations), max(durations)
     assert durations[longest] > durations[shortest]  # the duration stretch reaches flite
     assert all(np.abs(read_wav(p)).max() > 0.05 for p in parts["validation"].paths)
+
+
+@pytest.mark.parametrize("missing", ["festival", "its ked voice"])
+def test_without_festival_or_its_voice_training_goes_on_and_says_so(tmp_path, monkeypatch, missing):
+    from rnnlab.data import speech
+
+    if not speech.have_espeak():
+        pytest.skip("espeak-ng is not installed (apt-get install espeak-ng)")
+    monkeypatch.setenv("RNNLAB_CACHE", str(tmp_path))
+    monkeypatch.setattr(speech, "_voices", lambda part: [])
+    monkeypatch.setattr(speech, "have_flite", lambda: False)
+    monkeypatch.setattr(speech, "have_festival", lambda: missing != "festival")
+    monkeypatch.setattr(speech, "festival_voices", lambda: ())
+    said = []
+    clips = speech.synthetic("train", words=("seven",), log=said.append)
+    assert len(clips) == 0 and not list(tmp_path.rglob("*.wav"))
+    assert said == ["flite is not installed (apt-get install flite): training without its voices",
+                    "festival's ked voice is not installed (apt-get install festival festvox-kdlpc16k): training "
+                    "without it"]  # fmt: skip
+
+
+def test_festival_voices_train_and_validate_but_never_test(tmp_path, monkeypatch):
+    from rnnlab.data import speech
+
+    if not (speech.have_espeak() and speech.have_festival() and speech.festival_voices()):
+        pytest.skip("espeak-ng or festival's ked voice is not installed (apt-get install espeak-ng festival "
+                    "festvox-kdlpc16k)")  # fmt: skip
+    monkeypatch.setenv("RNNLAB_CACHE", str(tmp_path))
+    monkeypatch.setattr(speech, "FLITE_DRAWS", {"train": 3, "validation": 2})
+    monkeypatch.setattr(speech, "_voices", lambda part: [])
+    monkeypatch.setattr(speech, "have_flite", lambda: False)  # festival's clips alone
+    parts = {part: speech.synthetic(part, words=("seven", "zulu"), log=lambda *_: None) for part in ("train",
+             "validation", "test")}  # fmt: skip
+    assert len(parts["train"]) == 2 * 3 and len(parts["validation"]) == 2 * 2 and len(parts["test"]) == 0
+    assert set(parts["train"].voices) == set(parts["validation"].voices) == {"festival+ked_diphone"}
+    assert not set(parts["train"].paths) & set(parts["validation"].paths)  # other draws of the same voice
+    assert parts["train"].labels == ["seven"] * 3 + ["zulu"] * 3
+    again = speech.synthetic("train", words=("seven", "zulu"), log=lambda *_: None)
+    assert again.paths == parts["train"].paths  # seeded
+    assert all(soundfile.info(str(p)).samplerate == RATE for p in again.paths)
+    assert not [p for p in tmp_path.rglob("*") if p.is_file() and p.suffix != ".wav"]  # no temporaries left
+
+
+def test_festival_speaks_at_the_duration_and_pitch_drawn(tmp_path):
+    import librosa
+
+    from rnnlab.data import speech
+
+    if not (speech.have_festival() and speech.festival_voices()):
+        pytest.skip("festival's ked voice is not installed (apt-get install festival festvox-kdlpc16k)")
+    draws = {"low": (1.0, 85), "high": (1.0, 140), "slow": (1.3, 85)}
+    speech._speak_festival([("ked_diphone", "seven", stretch, f0, tmp_path / f"{name}.wav")
+                            for name, (stretch, f0) in draws.items()])  # fmt: skip
+    samples = {name: read_wav(tmp_path / f"{name}.wav") for name in draws}
+    pitch = {}
+    for name in ("low", "high"):
+        f0, voiced, _ = librosa.pyin(samples[name], fmin=50, fmax=300, sr=RATE, frame_length=512)
+        pitch[name] = float(np.nanmedian(f0[voiced]))
+    assert abs(pitch["low"] - 85) < 20 and abs(pitch["high"] - 140) < 20  # the mean pitch reaches festival
+    assert len(samples["slow"]) > 1.15 * len(samples["low"])  # and the duration stretch
+
+
+def test_a_failing_festival_is_a_one_line_error_and_leaves_nothing(tmp_path, monkeypatch):
+    from rnnlab.data import speech
+
+    bin_folder = tmp_path / "bin"
+    bin_folder.mkdir()
+    fake = bin_folder / "festival"  # writes half of the first clip, then fails as festival does on a Scheme error
+    fake.write_text('#!/bin/sh\nfor f in $(grep -o \'/[^"]*[.]tmp\' "$2" | head -n 1); do echo half > "$f"; done\n'
+                    'echo "SIOD ERROR: unbound variable : voice_ked_diphone" >&2\nexit 255\n')  # fmt: skip
+    fake.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{bin_folder}:{os.environ['PATH']}")
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))  # where the Scheme script is written
+    clips = tmp_path / "clips"
+    draws = [("ked_diphone", "seven", 1.0, 100, clips / "seven.wav"), ("ked_diphone", "zulu", 1.1, 90, clips / "z.wav")]
+    with pytest.raises(RnnlabError, match=r"^festival failed for z\.wav: SIOD ERROR: unbound variable") as error:
+        speech._speak_festival(draws)
+    assert "\n" not in str(error.value)
+    assert not list(clips.iterdir()) and not list(tmp_path.glob("*.scm"))  # nothing half-written, no script left
 
 
 def test_a_failing_synthesiser_is_a_one_line_error(tmp_path):
