@@ -384,6 +384,14 @@ def test_a_failing_festival_is_a_one_line_error_and_leaves_nothing(tmp_path, mon
     assert "\n" not in str(error.value)
     assert not list(clips.iterdir()) and not list(tmp_path.glob("*.scm"))  # nothing half-written, no script left
 
+    def hangs(command, **options):
+        raise speech.subprocess.TimeoutExpired(command, options["timeout"])
+
+    monkeypatch.setattr(speech.subprocess, "run", hangs)
+    with pytest.raises(RnnlabError, match=r"^festival did not make 2 clips in 62 s$"):
+        speech._speak_festival(draws)
+    assert not list(clips.iterdir()) and not list(tmp_path.glob("*.scm"))
+
 
 def test_a_failing_synthesiser_is_a_one_line_error(tmp_path):
     from rnnlab.data import speech

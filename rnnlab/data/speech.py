@@ -229,8 +229,11 @@ def _speak_festival(draws: list[tuple[str, str, float, int, Path]]) -> None:
     with tempfile.NamedTemporaryFile("w", suffix=".scm", delete=False) as script:
         script.write("\n".join(lines) + "\n")
     try:
-        result = subprocess.run(["festival", "-b", script.name], capture_output=True, text=True,
-                                timeout=60 + len(draws))  # fmt: skip
+        try:
+            result = subprocess.run(["festival", "-b", script.name], capture_output=True, text=True,
+                                    timeout=60 + len(draws))  # fmt: skip
+        except subprocess.TimeoutExpired:
+            raise RnnlabError(f"festival did not make {len(draws):,} clips in {60 + len(draws)} s") from None
         made = [(t, p) for t, p in temporaries if t.exists()]
         if result.returncode != 0 or len(made) < len(temporaries):
             reason = (result.stderr.strip() or f"exit status {result.returncode}").splitlines()[0]
