@@ -14,6 +14,7 @@ asterisk-core-sounds-en-wav.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import sys
 import tempfile
 import time
@@ -25,9 +26,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from rnnlab.models.speech import SpeechConfig
 from rnnlab.models.speech_baselines import DTWNearest
-from rnnlab.models.speech_fit import WordRecognizer
+from rnnlab.models.speech_fit import RECOGNIZER_TRAINING, WordRecognizer
 from rnnlab.tasks.speech import prepare
-from rnnlab.train import TrainConfig
 
 
 def one_seed(seed: int, cells: list[str]) -> dict[str, dict[str, float]]:
@@ -40,8 +40,7 @@ def one_seed(seed: int, cells: list[str]) -> dict[str, dict[str, float]]:
     for cell in cells:
         started = time.perf_counter()
         recognizer = WordRecognizer(SpeechConfig(cell=cell, spotter_hidden=0),
-                                    TrainConfig(epochs=12, lr=2e-3, patience=4, lr_patience=2, seed=seed,
-                                                progress=False))  # fmt: skip
+                                    dataclasses.replace(RECOGNIZER_TRAINING, seed=seed))  # fmt: skip
         with tempfile.TemporaryDirectory() as folder:
             recognizer.fit(train_frames, train.labels, validation_frames, validation.labels, run_dir=folder,
                            log=lambda message: None)  # fmt: skip

@@ -17,6 +17,8 @@ from rnnlab.errors import RnnlabError
 from rnnlab.models.speech import BACKGROUND, HOLD, SpeechConfig, SpotterNet, WordNet, augment, augment_bands, pad
 from rnnlab.train import FitResult, TrainConfig, fit
 
+RECOGNIZER_TRAINING = TrainConfig(epochs=12, lr=2e-3, patience=4, lr_patience=2, progress=False)  # the defaults
+
 
 class WordRecognizer:
     """Isolated words: frames of a clip in, the word out.
@@ -27,7 +29,7 @@ class WordRecognizer:
 
     def __init__(self, config: SpeechConfig | None = None, train_config: TrainConfig | None = None) -> None:
         self.config = config or SpeechConfig()
-        self.train_config = train_config or TrainConfig(epochs=12, lr=2e-3, patience=4, lr_patience=2, progress=False)
+        self.train_config = train_config or RECOGNIZER_TRAINING
         self.words: list[str] = []
         self.net: WordNet | None = None
         self.result: FitResult | None = None
