@@ -175,6 +175,40 @@ def test_the_noisy_copies_take_their_snr_from_the_range_chosen(monkeypatch, tone
     assert "noise_snr must be two finite decibel values, the lower first" in error and len(error.splitlines()) == 1
 
 
+@pytest.mark.parametrize("smoothing", [0.0, 0.1])
+def test_the_recogniser_learns_towards_smoothed_targets(smoothing):
+    import torch
+
+    from rnnlab.models.speech import SpeechConfig, WordNet, pad
+    from rnnlab.models.speech_fit import WordRecognizer, _WordTask
+
+    rng = np.random.default_rng(0)
+    clips = [rng.standard_normal((int(rng.integers(5, 12)), 40)).astype(np.float32) for _ in range(6)]
+    words = ["up", "down", "mix", "up", "mix", "down"]
+    recognizer = WordRecognizer(SpeechConfig(hidden_size=8, augment=False, label_smoothing=smoothing))
+    recognizer.words = sorted(set(words))
+    torch.manual_seed(0)
+    net = WordNet(3, recognizer.config).eval()  # no dropout: the task's loss and this one see the same logits
+    task = _WordTask(recognizer, [(c, c) for c in clips], words, clips[:1], words[:1])
+    loss, _ = task.loss(net, [0, 2, 5], None)
+    with torch.no_grad():
+        log_p = torch.log_softmax(net(*pad([clips[0], clips[2], clips[5]])), dim=1).numpy().astype(np.float64)
+    gold = [recognizer.words.index(w) for w in ("up", "mix", "down")]
+    target = np.full((3, 3), smoothing / 3)  # (1 - ε) on the word said, ε spread over the three words
+    target[np.arange(3), gold] += 1 - smoothing
+    assert loss.item() == pytest.approx(float(-np.mean(np.sum(target * log_p, axis=1))), rel=1e-5)
+
+
+def test_label_smoothing_out_of_range_is_refused_in_one_line(tone_folder, capsys):
+    from rnnlab.models.speech import SpeechConfig
+
+    with pytest.raises(ValueError, match=r"label_smoothing must be in \[0, 1\)"):
+        SpeechConfig(label_smoothing=1.0)
+    assert main(["speech", "train", "--data", str(tone_folder), "--label-smoothing", "1.5"]) == 2
+    error = capsys.readouterr().err.strip()
+    assert "--label-smoothing" in error and len(error.splitlines()) == 1
+
+
 def test_the_spotter_augments_its_streams_in_frequency_only():
     import torch
 

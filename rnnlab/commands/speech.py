@@ -25,6 +25,12 @@ def register(commands) -> None:
     train.add_argument("--spotter-hidden", type=COUNT, default=128, help="the streaming spotter's width (0: none)")
     train.add_argument("--keyword", default="seven", help="the wake word reported on its own (default seven)")
     train.add_argument("--no-augment", action="store_true", help="no time/frequency stretching or masking")
+    train.add_argument(
+        "--label-smoothing",
+        type=PROBABILITY,
+        default=0.1,
+        help="the recogniser's targets: 1 - ε on the word, ε over every word (0: none)",
+    )
     train.add_argument("--noise-snr", type=float, nargs=2, default=(5.0, 30.0), metavar=("LOW", "HIGH"),
                        help="the SNR range in dB of each training clip's noisy copy (default 5 30)")  # fmt: skip
     train.add_argument("--test-minutes", type=RATE, default=30.0, help="minutes of test streams for spotting")
@@ -61,7 +67,8 @@ def _train(args: argparse.Namespace) -> None:
 
     config = SpeechConfig(cell=args.cell, hidden_size=args.hidden_size, num_layers=args.layers, dropout=args.dropout,
                           spotter_hidden=args.spotter_hidden, batch_size=args.batch_size,
-                          augment=not args.no_augment, noise_snr=tuple(args.noise_snr))  # fmt: skip
+                          augment=not args.no_augment, noise_snr=tuple(args.noise_snr),
+                          label_smoothing=args.label_smoothing)  # fmt: skip
     train_config = TrainConfig(epochs=args.epochs, lr=args.lr, patience=args.patience, seed=args.seed, lr_patience=2,
                                progress=not args.no_progress, max_seconds=(args.minutes or 0) * 60)  # fmt: skip
     name = args.data if args.data == "builtin" else Path(args.data).stem

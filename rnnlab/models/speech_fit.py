@@ -102,7 +102,8 @@ class _WordTask:
             chosen = noisy if self.rng.random() < 0.5 else clean
             frames.append(augment(chosen, self.rng) if self.recognizer.config.augment else chosen)
         inputs, lengths = pad(frames)
-        return nn.functional.cross_entropy(model(inputs, lengths), self.targets[batch]), None
+        targets, smoothing = self.targets[batch], self.recognizer.config.label_smoothing
+        return nn.functional.cross_entropy(model(inputs, lengths), targets, label_smoothing=smoothing), None
 
     def evaluate(self, model: nn.Module) -> dict[str, float]:
         """Cross-entropy and accuracy on the validation clips (the loss keeps falling when accuracy is 100%)."""
