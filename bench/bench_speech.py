@@ -4,7 +4,6 @@
     python bench/bench_speech.py --seeds 0 --cells gru
     python bench/bench_speech.py --seeds 0 --cells gru --hold-out festival+ked --label-smoothing 0   # a new voice
 
-
 Per seed, exactly what ``rnnlab speech train --cell CELL --seed SEED`` does for the recogniser (the same clips, the
 same noisy copies, the same training settings; no spotter), so the GRU row at seed 0 is the README's figure. The
 peer, measured in the same run: DTW 1-nearest-neighbour on MFCCs against 10 training clips per word

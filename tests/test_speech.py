@@ -202,8 +202,9 @@ def test_the_recogniser_learns_towards_smoothed_targets(smoothing):
 def test_label_smoothing_out_of_range_is_refused_in_one_line(tone_folder, capsys):
     from rnnlab.models.speech import SpeechConfig
 
-    with pytest.raises(ValueError, match=r"label_smoothing must be in \[0, 1\)"):
-        SpeechConfig(label_smoothing=1.0)
+    for wrong in (1.0, -0.1, "0.1"):
+        with pytest.raises(ValueError, match=r"label_smoothing must be in \[0, 1\)"):
+            SpeechConfig(label_smoothing=wrong)
     assert main(["speech", "train", "--data", str(tone_folder), "--label-smoothing", "1.5"]) == 2
     error = capsys.readouterr().err.strip()
     assert "--label-smoothing" in error and len(error.splitlines()) == 1
