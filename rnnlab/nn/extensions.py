@@ -1,9 +1,9 @@
 """rnnlab's C++ step loops (``rnnlab/nn/csrc``), compiled on first use by torch's extension builder (g++ and ninja).
 
 ``make`` builds them once (:func:`build_all`); the result is cached under torch's extension root
-(``$TORCH_EXTENSIONS_DIR`` or ``~/.cache/torch_extensions``), in ``rnnlab-py3XX/<module>``. Where they cannot be built
-(no compiler, no ninja, no headers) :func:`load` returns None and each caller runs its Python twin, which does the same
-arithmetic more slowly. ``RNNLAB_NO_EXTENSION=1`` forces the Python twins (the tests run both).
+(``$TORCH_EXTENSIONS_DIR`` or ``~/.cache/torch_extensions``), in ``rnnlab-py3XX-torch<version>/<module>``. Where they
+cannot be built (no compiler, no ninja, no headers) :func:`load` returns None and each caller runs its Python twin,
+which does the same arithmetic more slowly. ``RNNLAB_NO_EXTENSION=1`` forces the Python twins (the tests run both).
 
 A build killed part-way (a timeout, ``kill -9``, a machine that stops) leaves torch's ``lock`` file behind, and torch
 then waits for it to go away forever, in every later process. So rnnlab builds under a lock of its own, an ``flock``
@@ -29,11 +29,13 @@ NAMES = {"gru": "rnnlab_gru", "minimal": "rnnlab_minimal"}  # source stem → mo
 
 
 def build_directory(name: str) -> Path:
-    """Where module ``name`` is built and cached: one folder per Python version under torch's extension root."""
+    """Where module ``name`` is built and cached under torch's extension root: one folder per Python and torch version
+    (a module built against another torch's headers would not load)."""
+    import torch
     from torch.utils.cpp_extension import get_default_build_root
 
     root = os.environ.get("TORCH_EXTENSIONS_DIR") or get_default_build_root()
-    return Path(root) / f"rnnlab-py{sys.version_info.major}{sys.version_info.minor}" / name
+    return Path(root) / f"rnnlab-py{sys.version_info.major}{sys.version_info.minor}-torch{torch.__version__}" / name
 
 
 @contextlib.contextmanager
@@ -46,10 +48,7 @@ def exclusive_build(directory: Path):
     with open(directory / "rnnlab.lock", "w") as handle:
         fcntl.flock(handle, fcntl.LOCK_EX)  # released by the kernel if this process dies
         (directory / "lock").unlink(missing_ok=True)  # no live rnnlab build holds it now: a killed one left it
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
+        yield  # closing the handle releases the flock
 
 
 @functools.cache
