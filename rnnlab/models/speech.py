@@ -65,9 +65,7 @@ class SpeechConfig:
         if not isinstance(self.spotter_hidden, int) or self.spotter_hidden < 0:
             raise ValueError(f"spotter_hidden must be a whole number ≥ 0 (0: no spotter), got {self.spotter_hidden!r}")
         checks.dropout_probability(self.dropout)
-        if isinstance(self.label_smoothing, bool) or not isinstance(self.label_smoothing, (int, float)) \
-                or not 0.0 <= self.label_smoothing < 1.0:  # fmt: skip
-            raise ValueError(f"label_smoothing must be in [0, 1) (0: none), got {self.label_smoothing!r}")
+        checks.in_unit_interval("label_smoothing", self.label_smoothing, "in [0, 1) (0: none)")
 
 
 def pad(frames: list[np.ndarray]) -> tuple[Tensor, Tensor]:

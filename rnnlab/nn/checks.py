@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import math
-
 from torch import Tensor
 
 CELL_TYPES = ("rnn_tanh", "rnn_relu", "lstm", "gru")
@@ -17,13 +15,16 @@ def positive_int(name: str, value: object) -> int:
     return value
 
 
+def in_unit_interval(name: str, value: object, requirement: str = "in [0, 1)") -> float:
+    """``value`` as a float in [0, 1), or a ``ValueError`` that quotes it (NaN fails the comparison: refused)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not (0.0 <= value < 1.0):
+        raise ValueError(f"{name} must be {requirement}, got {value!r}")
+    return float(value)
+
+
 def dropout_probability(value: object) -> float:
     """``value`` as a float in [0, 1), or a ``ValueError`` that quotes it."""
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not (0.0 <= value < 1.0):
-        raise ValueError(f"dropout must be a probability in [0, 1), got {value!r}")
-    if isinstance(value, float) and math.isnan(value):
-        raise ValueError(f"dropout must be a probability in [0, 1), got {value!r}")
-    return float(value)
+    return in_unit_interval("dropout", value, "a probability in [0, 1)")
 
 
 def one_of(name: str, value: object, choices: tuple[str, ...]) -> str:
